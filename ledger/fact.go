@@ -1,0 +1,64 @@
+package ledger
+
+import (
+	"sort"
+
+	"refundledger/proto"
+)
+
+// Fact kinds. Refund facts are published on
+// refunds.<platform>.<kind>.<orderId>.<refundId>, order facts on
+// orders.<platform>.<kind>.<orderId>.
+const (
+	FactRefundOpened     = "opened"
+	FactRefundTransition = "transition"
+	FactRefundSucceeded  = "succeeded"
+	FactRefundClosed     = "closed"
+	FactPostingBooked    = "posting"
+	FactAnomaly          = "anomaly"
+	FactOrderStatus      = "status_changed"
+	FactOrderPrice       = "price_corrected"
+)
+
+// Fact is something that became true in the ledger. Its ID is deterministic:
+// the same fact derived again (after a crash, a rebuild, on another replica)
+// has the same ID, so a publisher can emit it exactly once.
+type Fact struct {
+	ID         string         `json:"id"`
+	Kind       string         `json:"kind"`
+	Platform   proto.Platform `json:"platform"`
+	OrderID    string         `json:"orderId"`
+	RefundID   string         `json:"refundId,omitempty"`
+	At         Time           `json:"at"`
+	Status     string         `json:"status,omitempty"`
+	Transition *Transition    `json:"transition,omitempty"`
+	Posting    *Posting       `json:"posting,omitempty"`
+	Anomaly    *Anomaly       `json:"anomaly,omitempty"`
+	Order      *OrderTotals   `json:"order,omitempty"`
+}
+
+// IsRefund reports whether the fact is about a refund (else an order).
+func (f Fact) IsRefund() bool { return f.RefundID != "" }
+
+// newFacts returns the facts of all whose ids are not in emitted (sorted),
+// and the new emitted list. It never returns a fact twice.
+func newFacts(all []Fact, emitted []string) ([]Fact, []string) {
+	var fresh []Fact
+	out := emitted
+	copied := false
+	for _, f := range all {
+		i := sort.SearchStrings(out, f.ID)
+		if i < len(out) && out[i] == f.ID {
+			continue
+		}
+		if !copied {
+			out = append([]string(nil), out...)
+			copied = true
+		}
+		out = append(out, "")
+		copy(out[i+1:], out[i:])
+		out[i] = f.ID
+		fresh = append(fresh, f)
+	}
+	return fresh, out
+}

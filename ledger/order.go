@@ -1,0 +1,212 @@
+package ledger
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"sort"
+
+	"refundledger/proto"
+)
+
+// OrderRecord is everything the ledger keeps for one order: the distinct
+// order messages, the refunds linked to it, the facts already emitted, and the
+// folded State.
+type OrderRecord struct {
+	Platform proto.Platform  `json:"platform"`
+	OrderID  string          `json:"orderId"`
+	Messages []OrderSnapshot `json:"messages"` // sorted by Digest
+	Refunds  []RefundLink    `json:"refunds"`  // sorted by RefundID
+	Emitted  []string        `json:"emitted"`
+	State    Order           `json:"state"`
+}
+
+// OrderSnapshot is one distinct order message.
+type OrderSnapshot struct {
+	Digest   string             `json:"digest"`
+	Type     string             `json:"type"`
+	PushedAt int64              `json:"pushedAt"`
+	Msg      proto.OrderMessage `json:"msg"`
+}
+
+// RefundLink is what an order knows of one of its refunds.
+type RefundLink struct {
+	RefundID string `json:"refundId"`
+	Status   string `json:"status"`
+	Phase    string `json:"phase"`
+	Booked   int64  `json:"booked"` // fen
+}
+
+// OrderTotals are an order's totals and status as one message stated them.
+type OrderTotals struct {
+	Type          string `json:"type"`
+	Status        string `json:"status"`
+	PayStatus     int64  `json:"payStatus"`
+	TotalAmount   int64  `json:"totalAmount"`   // fen
+	ShippingFee   int64  `json:"shippingFee"`   // fen
+	ProductAmount int64  `json:"productAmount"` // fen
+	At            Time   `json:"at"`            // the message's push time
+}
+
+// PriceChange is one correction of the order's totals, with its difference
+// from the totals before it (fen).
+type PriceChange struct {
+	OrderTotals
+	DiffTotal    int64 `json:"diffTotal"`
+	DiffShipping int64 `json:"diffShipping"`
+	DiffProduct  int64 `json:"diffProduct"`
+}
+
+// Order is the folded state of an order.
+type Order struct {
+	Platform      proto.Platform `json:"platform"`
+	OrderID       string         `json:"orderId"`
+	OrderNo       string         `json:"orderNo"`
+	Current       *OrderTotals   `json:"current"` // nil until an order message is seen
+	Paid          bool           `json:"paid"`
+	PaidTotal     int64          `json:"paidTotal"` // fen; meaningful when Paid
+	StatusHistory []OrderTotals  `json:"statusHistory"` // each change of status, in time order
+	PriceHistory  []PriceChange  `json:"priceHistory"`
+	Refunds       []RefundLink   `json:"refunds"`
+	RefundedTotal int64          `json:"refundedTotal"` // fen, sum of the refunds' postings
+	Anomalies     []Anomaly      `json:"anomalies"`
+}
+
+// typeRank orders order messages that carry the same push time by where they
+// stand in an order's life.
+var typeRank = map[string]int{
+	proto.TypeOrderCreate: 1, proto.TypePriceModify: 2, proto.TypeOrderPaid: 3, proto.TypeOrderCancel: 4,
+}
+
+// ApplyOrder folds one order message into rec. The newest message (by push
+// time, then lifecycle rank, then digest) decides the current status and
+// totals; an older one arriving late never overrides it.
+func ApplyOrder(rec OrderRecord, platform proto.Platform, typ string, msg proto.OrderMessage, d Delivery) (OrderRecord, []Fact) {
+	b, _ := json.Marshal(struct {
+		T string
+		M proto.OrderMessage
+		P int64
+	}{typ, msg, d.PushedAt})
+	sum := sha256.Sum256(b)
+	digest := hex.EncodeToString(sum[:12])
+	msgs := rec.Messages
+	i := sort.Search(len(msgs), func(i int) bool { return msgs[i].Digest >= digest })
+	if i < len(msgs) && msgs[i].Digest == digest {
+		return rec, nil
+	}
+	msgs = append(append(append([]OrderSnapshot(nil), msgs[:i]...), OrderSnapshot{Digest: digest, Type: typ, PushedAt: d.PushedAt, Msg: msg}), msgs[i:]...)
+	next := rec
+	next.Platform, next.OrderID, next.Messages = platform, msg.OrderID, msgs
+	return next.refold()
+}
+
+// LinkRefund records the current state of one of the order's refunds (which
+// may arrive before any order message) and re-checks the order's refunded
+// total against its paid total.
+func LinkRefund(rec OrderRecord, r Refund) (OrderRecord, []Fact) {
+	link := RefundLink{RefundID: r.RefundID, Status: r.Status, Phase: r.Phase, Booked: r.Booked}
+	links := rec.Refunds
+	i := sort.Search(len(links), func(i int) bool { return links[i].RefundID >= r.RefundID })
+	if i < len(links) && links[i] == link {
+		return rec, nil
+	}
+	if i < len(links) && links[i].RefundID == r.RefundID {
+		links = append([]RefundLink(nil), links...)
+		links[i] = link
+	} else {
+		links = append(append(append([]RefundLink(nil), links[:i]...), link), links[i:]...)
+	}
+	next := rec
+	next.Platform, next.OrderID, next.Refunds = r.Platform, r.OrderID, links
+	return next.refold()
+}
+
+func (rec OrderRecord) refold() (OrderRecord, []Fact) {
+	ordered := append([]OrderSnapshot(nil), rec.Messages...)
+	sort.Slice(ordered, func(i, j int) bool {
+		a, b := ordered[i], ordered[j]
+		if a.PushedAt != b.PushedAt {
+			return a.PushedAt < b.PushedAt
+		}
+		if ra, rb := typeRank[a.Type], typeRank[b.Type]; ra != rb {
+			return ra < rb
+		}
+		return a.Digest < b.Digest
+	})
+	st := Order{Platform: rec.Platform, OrderID: rec.OrderID, Refunds: rec.Refunds}
+	var prev *OrderTotals
+	for _, m := range ordered {
+		t := OrderTotals{
+			Type: m.Type, Status: m.Msg.Status, PayStatus: m.Msg.PayStatus,
+			TotalAmount: m.Msg.TotalAmount, ShippingFee: m.Msg.ShippingFee, ProductAmount: m.Msg.ProductAmount,
+			At: Time(m.PushedAt),
+		}
+		if m.Msg.OrderNo != "" {
+			st.OrderNo = m.Msg.OrderNo
+		}
+		if m.Type == proto.TypeOrderPaid || m.Msg.PayStatus == 2 || m.Msg.PaidAt != 0 {
+			st.Paid = true
+		}
+		if prev == nil || t.Status != prev.Status {
+			st.StatusHistory = append(st.StatusHistory, t)
+		}
+		if prev == nil || t.TotalAmount != prev.TotalAmount || t.ShippingFee != prev.ShippingFee || t.ProductAmount != prev.ProductAmount {
+			pc := PriceChange{OrderTotals: t}
+			if prev != nil {
+				pc.DiffTotal = t.TotalAmount - prev.TotalAmount
+				pc.DiffShipping = t.ShippingFee - prev.ShippingFee
+				pc.DiffProduct = t.ProductAmount - prev.ProductAmount
+			}
+			st.PriceHistory = append(st.PriceHistory, pc)
+		}
+		cur := t
+		prev = &cur
+	}
+	st.Current = prev
+	if st.Paid && prev != nil {
+		st.PaidTotal = prev.TotalAmount
+	}
+	for _, l := range rec.Refunds {
+		st.RefundedTotal += l.Booked
+	}
+	if st.Paid && st.RefundedTotal > st.PaidTotal {
+		st.Anomalies = append(st.Anomalies, Anomaly{
+			Code:   AnomalyOverRefund,
+			Detail: fmt.Sprintf("refunded %d fen exceeds the paid total %d fen", st.RefundedTotal, st.PaidTotal),
+		})
+	}
+	rec.State = st
+	facts, emitted := newFacts(orderFacts(st), rec.Emitted)
+	rec.Emitted = emitted
+	return rec, facts
+}
+
+func orderFacts(st Order) []Fact {
+	base := Fact{Platform: st.Platform, OrderID: st.OrderID}
+	prefix := string(st.Platform) + "/order/" + st.OrderID + "/"
+	var out []Fact
+	for i := range st.StatusHistory {
+		c := st.StatusHistory[i]
+		f := base
+		f.ID, f.Kind, f.At, f.Status, f.Order = prefix+"status/"+c.Status, FactOrderStatus, c.At, c.Status, &c
+		out = append(out, f)
+	}
+	for i := range st.PriceHistory {
+		if i == 0 {
+			continue
+		}
+		p := st.PriceHistory[i].OrderTotals
+		f := base
+		f.ID = fmt.Sprintf("%sprice/%d/%d/%d/%d", prefix, p.At, p.TotalAmount, p.ShippingFee, p.ProductAmount)
+		f.Kind, f.At, f.Status, f.Order = FactOrderPrice, p.At, p.Status, &p
+		out = append(out, f)
+	}
+	for i := range st.Anomalies {
+		a := st.Anomalies[i]
+		f := base
+		f.ID, f.Kind, f.Anomaly = prefix+"anomaly/"+a.Code, FactAnomaly, &a
+		out = append(out, f)
+	}
+	return out
+}
