@@ -1,0 +1,216 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/spf13/cobra"
+
+	"refundledger/ingest"
+	"refundledger/projections"
+)
+
+// serveFlags are the settings of `refundledger serve`.
+type serveFlags struct {
+	data        string
+	listen      string
+	adminListen string
+	natsListen  string
+	verify      string
+	sync        string
+}
+
+func serveCmd() *cobra.Command {
+	var f serveFlags
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the service: embedded NATS, the callback and admin listeners, the projector",
+		Long: `Run everything on one machine: an embedded NATS server with JetStream (file
+storage under DATA/nats), the projection in Pebble (DATA/pebble), the public
+callback listener and the admin listener (queries, status).
+
+Signature secrets come from the environment, never from flags:
+REFUNDLEDGER_ACCESS_KEY, REFUNDLEDGER_ACCESS_SECRET (comma list during a
+rotation) or REFUNDLEDGER_ACCESS_SECRET_FILE.
+
+Ctrl-C or SIGTERM shuts down gracefully.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return serve(ctx, f, slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil)), cmd.OutOrStdout())
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.data, "data", "./data", "data directory (NATS store, Pebble projection, lock)")
+	fl.StringVar(&f.listen, "listen", "127.0.0.1:8080", "callback listener address (public: POST /callbacks/xportcn)")
+	fl.StringVar(&f.adminListen, "admin-listen", "127.0.0.1:8081", "admin listener address (queries, status; keep it private)")
+	fl.StringVar(&f.natsListen, "nats-listen", "127.0.0.1:4222", "embedded NATS client address")
+	fl.StringVar(&f.verify, "verify", "", "signature check: enforce, record or off (default: enforce when a secret is configured, else off)")
+	fl.StringVar(&f.sync, "sync", "always", "JetStream fsync: always (an acknowledged callback survives power loss) or interval (every 1 s)")
+	return cmd
+}
+
+// serve runs until ctx ends, then shuts down in order: stop accepting
+// callbacks, finish in-flight publishes, flush the projector, close Pebble,
+// stop NATS.
+func serve(ctx context.Context, f serveFlags, log *slog.Logger, out interface{ Write([]byte) (int, error) }) error {
+	if err := os.MkdirAll(f.data, 0o755); err != nil {
+		return err
+	}
+	unlock, err := lockDataDir(f.data)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+
+	ns, err := startNATS(f)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		ns.Shutdown()
+		ns.WaitForShutdown()
+	}()
+	nc, err := nats.Connect(ns.ClientURL(), nats.Name("refundledger serve"), nats.MaxReconnects(-1))
+	if err != nil {
+		return fmt.Errorf("connect to embedded NATS: %w", err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return err
+	}
+	stream, err := ingest.EnsureStream(ctx, js, 1)
+	if err != nil {
+		return err
+	}
+
+	store, err := openProjection(ctx, filepath.Join(f.data, "pebble"), log)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	proj, err := projections.NewProjector(projections.Config{JS: js, Stream: ingest.StreamName, Store: store, Logger: log})
+	if err != nil {
+		return err
+	}
+	projCtx, stopProj := context.WithCancel(context.WithoutCancel(ctx))
+	projDone := make(chan error, 1)
+	go func() { projDone <- proj.Run(projCtx) }()
+
+	nonces, err := ingest.NewKVNonceStore(ctx, js, 1)
+	if err != nil {
+		return err
+	}
+	verifier, err := ingest.VerifierFromEnv(os.Getenv, f.verify, nonces)
+	if err != nil {
+		return err
+	}
+	h, err := ingest.New(ingest.Config{JS: js, Verifier: verifier, Logger: log})
+	if err != nil {
+		return err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/callbacks/xportcn", h)
+	cbSrv := ingest.NewHTTPServer(f.listen, mux)
+	api := &projections.API{Store: store, Projector: proj, Logger: log, LastSeq: func(ctx context.Context) (uint64, error) {
+		info, err := stream.Info(ctx)
+		if err != nil {
+			return 0, err
+		}
+		return info.State.LastSeq, nil
+	}}
+	adminSrv := &http.Server{Addr: f.adminListen, Handler: api.Handler(), ReadHeaderTimeout: 5 * time.Second}
+
+	cbLn, err := net.Listen("tcp", f.listen)
+	if err != nil {
+		return fmt.Errorf("callback listener: %w", err)
+	}
+	adminLn, err := net.Listen("tcp", f.adminListen)
+	if err != nil {
+		cbLn.Close()
+		return fmt.Errorf("admin listener: %w", err)
+	}
+	srvErr := make(chan error, 2)
+	go func() { srvErr <- cbSrv.Serve(cbLn) }()
+	go func() { srvErr <- adminSrv.Serve(adminLn) }()
+
+	cbURL := "http://" + cbLn.Addr().String() + "/callbacks/xportcn"
+	fmt.Fprintf(out, "refundledger serving (data %s, signature check %s, sync %s)\n", f.data, verifier.Mode(), f.sync)
+	fmt.Fprintf(out, "  callbacks  %s\n", cbURL)
+	fmt.Fprintf(out, "  admin      http://%s/v1/status\n", adminLn.Addr())
+	fmt.Fprintf(out, "  nats       %s\n", ns.ClientURL())
+	fmt.Fprintf(out, "try:\n  curl -s -X POST --data-binary @testdata/xportcn/1688-refund-refundonly-success.json %s\n", cbURL)
+	fmt.Fprintf(out, "  curl -s http://%s/v1/refunds/1688/TQ142969441872889407\n", adminLn.Addr())
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case err := <-srvErr:
+		runErr = fmt.Errorf("listener: %w", err)
+	case err := <-projDone:
+		projDone <- err
+		runErr = fmt.Errorf("projector stopped: %w", err)
+	}
+	log.Info("shutting down")
+	shCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	// Stop accepting callbacks and let in-flight ones finish their publish.
+	if err := cbSrv.Shutdown(shCtx); err != nil {
+		runErr = errors.Join(runErr, fmt.Errorf("callback listener shutdown: %w", err))
+	}
+	if err := h.Close(shCtx); err != nil {
+		runErr = errors.Join(runErr, err)
+	}
+	stopProj()
+	if err := <-projDone; err != nil && runErr == nil {
+		runErr = err
+	}
+	if err := adminSrv.Shutdown(shCtx); err != nil {
+		runErr = errors.Join(runErr, fmt.Errorf("admin listener shutdown: %w", err))
+	}
+	return runErr
+}
+
+func startNATS(f serveFlags) (*server.Server, error) {
+	host, portStr, err := net.SplitHostPort(f.natsListen)
+	if err != nil {
+		return nil, fmt.Errorf("--nats-listen %q: %w", f.natsListen, err)
+	}
+	port, err := strconv.Atoi(portStr)
+	if err != nil {
+		return nil, fmt.Errorf("--nats-listen %q: port: %w", f.natsListen, err)
+	}
+	if port == 0 {
+		port = server.RANDOM_PORT
+	}
+	opts := ingest.EmbeddedOptions{StoreDir: filepath.Join(f.data, "nats"), Host: host, Port: port}
+	switch f.sync {
+	case "always":
+		opts.SyncAlways = true
+	case "interval":
+		opts.SyncInterval = time.Second
+	default:
+		return nil, fmt.Errorf("--sync %q: want always or interval", f.sync)
+	}
+	return ingest.StartEmbeddedNATS(opts)
+}
+
+// openProjection opens the Pebble projection.
+func openProjection(ctx context.Context, dir string, log *slog.Logger) (*projections.Store, error) {
+	return projections.OpenStore(dir, log)
+}

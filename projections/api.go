@@ -1,0 +1,112 @@
+package projections
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"refundledger/ledger"
+	"refundledger/proto"
+)
+
+// Status is the answer of GET /v1/status: how far the projection is behind
+// the stream. A caller that wrote a callback can poll until Lag is 0.
+type Status struct {
+	StreamLastSeq uint64 `json:"streamLastSeq"`
+	Checkpoint    uint64 `json:"checkpoint"`
+	Lag           uint64 `json:"lag"`
+	FoldVersion   int    `json:"foldVersion"`
+	Counts        Counts `json:"counts"`
+}
+
+// API serves the read side on the admin listener. It is safe for concurrent use.
+type API struct {
+	Store     *Store
+	Projector *Projector
+	// LastSeq returns the stream's last sequence.
+	LastSeq func(context.Context) (uint64, error)
+	Logger  *slog.Logger
+}
+
+// Handler returns the admin routes:
+//
+//	GET /v1/refunds/{platform}/{refundId}
+//	GET /v1/orders/{platform}/{orderId}
+//	GET /v1/status
+//	GET /healthz
+func (a *API) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v1/refunds/{platform}/{refundId}", a.getRefund)
+	mux.HandleFunc("GET /v1/orders/{platform}/{orderId}", a.getOrder)
+	mux.HandleFunc("GET /v1/status", a.getStatus)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		proto.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		proto.WriteError(w, http.StatusNotFound, proto.CodeNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path)
+	})
+	return mux
+}
+
+func (a *API) getRefund(w http.ResponseWriter, r *http.Request) {
+	p, ok := a.platform(w, r)
+	if !ok {
+		return
+	}
+	id := r.PathValue("refundId")
+	rec, err := a.Store.Refund(p, id)
+	if a.fail(w, err, "refund "+string(p)+"/"+id) {
+		return
+	}
+	proto.WriteJSON(w, http.StatusOK, rec.State)
+}
+
+func (a *API) getOrder(w http.ResponseWriter, r *http.Request) {
+	p, ok := a.platform(w, r)
+	if !ok {
+		return
+	}
+	id := r.PathValue("orderId")
+	rec, err := a.Store.Order(p, id)
+	if a.fail(w, err, "order "+string(p)+"/"+id) {
+		return
+	}
+	proto.WriteJSON(w, http.StatusOK, rec.State)
+}
+
+func (a *API) getStatus(w http.ResponseWriter, r *http.Request) {
+	last, err := a.LastSeq(r.Context())
+	if err != nil {
+		a.Logger.Warn("status: stream info", "err", err)
+		proto.WriteError(w, http.StatusServiceUnavailable, proto.CodeUnavailable, "the stream cannot be reached: "+err.Error())
+		return
+	}
+	st := Status{StreamLastSeq: last, Checkpoint: a.Projector.Checkpoint(), FoldVersion: ledger.FoldVersion, Counts: a.Projector.Counts()}
+	if last > st.Checkpoint {
+		st.Lag = last - st.Checkpoint
+	}
+	proto.WriteJSON(w, http.StatusOK, st)
+}
+
+func (a *API) platform(w http.ResponseWriter, r *http.Request) (proto.Platform, bool) {
+	p, ok := proto.ParsePlatform(r.PathValue("platform"))
+	if !ok {
+		proto.WriteError(w, http.StatusBadRequest, proto.CodeBadRequest, "platform must be 1688 or taobao, not "+r.PathValue("platform"))
+	}
+	return p, ok
+}
+
+// fail maps err to its answer; it reports whether it answered.
+func (a *API) fail(w http.ResponseWriter, err error, what string) bool {
+	switch {
+	case err == nil:
+		return false
+	case errors.Is(err, ErrNotFound):
+		proto.WriteError(w, http.StatusNotFound, proto.CodeNotFound, what+" is not in the ledger")
+	default:
+		a.Logger.Error("query", "what", what, "err", err)
+		proto.WriteError(w, http.StatusInternalServerError, proto.CodeInternal, "reading "+what+" failed")
+	}
+	return true
+}

@@ -1,0 +1,214 @@
+package projections
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"refundledger/ledger"
+	"refundledger/proto"
+)
+
+// Quarantined records a stored callback that could not be folded. The bytes
+// stay in the stream; this says which message and why.
+type Quarantined struct {
+	Seq     uint64 `json:"seq"`
+	Subject string `json:"subject"`
+	Reason  string `json:"reason"`
+}
+
+// Counts are the projector's running totals, kept in Pebble with the
+// checkpoint so they survive restarts and equal a rebuild's.
+type Counts struct {
+	Messages    uint64 `json:"messages"`    // messages folded (all kinds)
+	Refunds     uint64 `json:"refunds"`     // refund callbacks folded
+	Orders      uint64 `json:"orders"`      // order callbacks folded
+	Unknown     uint64 `json:"unknown"`     // stored callbacks of an unknown type
+	Quarantined uint64 `json:"quarantined"` // callbacks that could not be folded
+	Facts       uint64 `json:"facts"`       // facts written to the outbox
+}
+
+var keyCounts = []byte("meta/counts")
+
+// batch folds messages in stream order into records cached in memory and
+// writes them, the checkpoint, the counts and the outbox in one Pebble batch.
+// It is not safe for concurrent use.
+type batch struct {
+	store   *Store
+	refunds map[string]*ledger.RefundRecord
+	orders  map[string]*ledger.OrderRecord
+	facts   []ledger.Fact
+	factSeq []uint64
+	quar    []Quarantined
+	counts  Counts
+	last    uint64
+}
+
+func newBatch(s *Store, counts Counts) *batch {
+	return &batch{store: s, refunds: map[string]*ledger.RefundRecord{}, orders: map[string]*ledger.OrderRecord{}, counts: counts}
+}
+
+// apply folds one message. Bad input is quarantined, never an error; an
+// error means the store failed and the batch must not be committed.
+func (b *batch) apply(m Message) error {
+	if m.Seq <= b.last {
+		return fmt.Errorf("message %d out of sequence after %d", m.Seq, b.last)
+	}
+	b.last = m.Seq
+	b.counts.Messages++
+	if reason := m.Header.Get(proto.HeaderQuarantine); reason != "" {
+		b.quarantine(m, "ingest: "+reason)
+		return nil
+	}
+	env, err := proto.DecodeEnvelope(m.Data)
+	if err != nil {
+		b.quarantine(m, err.Error())
+		return nil
+	}
+	d := m.delivery(env)
+	switch {
+	case env.Type == proto.TypeRefund && env.Platform == proto.Platform1688:
+		snap, err := proto.DecodeRefund(env.Body)
+		if err != nil {
+			b.quarantine(m, err.Error())
+			return nil
+		}
+		b.counts.Refunds++
+		return b.applyRefund(env.Platform, snap, d)
+	case proto.IsOrderType(env.Type):
+		msg, err := proto.DecodeOrder(env.Body)
+		if err != nil {
+			b.quarantine(m, err.Error())
+			return nil
+		}
+		b.counts.Orders++
+		rec, err := b.order(env.Platform, msg.OrderID)
+		if err != nil {
+			return err
+		}
+		next, facts := ledger.ApplyOrder(*rec, env.Platform, env.Type, msg, d)
+		*rec = next
+		b.emit(m.Seq, facts)
+	default:
+		b.counts.Unknown++
+	}
+	return nil
+}
+
+func (b *batch) applyRefund(p proto.Platform, snap proto.RefundSnapshot, d ledger.Delivery) error {
+	rec, err := b.refund(p, snap.RefundID)
+	if err != nil {
+		return err
+	}
+	next, facts := ledger.ApplyRefund(*rec, p, snap, d)
+	*rec = next
+	b.emit(d.Seq, facts)
+	if next.State.OrderID == "" {
+		return nil
+	}
+	orec, err := b.order(p, next.State.OrderID)
+	if err != nil {
+		return err
+	}
+	onext, ofacts := ledger.LinkRefund(*orec, next.State)
+	*orec = onext
+	b.emit(d.Seq, ofacts)
+	return nil
+}
+
+func (b *batch) quarantine(m Message, reason string) {
+	b.counts.Quarantined++
+	b.quar = append(b.quar, Quarantined{Seq: m.Seq, Subject: m.Subject, Reason: reason})
+}
+
+func (b *batch) emit(seq uint64, facts []ledger.Fact) {
+	for _, f := range facts {
+		b.facts = append(b.facts, f)
+		b.factSeq = append(b.factSeq, seq)
+	}
+	b.counts.Facts += uint64(len(facts))
+}
+
+func (b *batch) refund(p proto.Platform, id string) (*ledger.RefundRecord, error) {
+	k := string(refundKey(p, id))
+	if rec, ok := b.refunds[k]; ok {
+		return rec, nil
+	}
+	rec, err := b.store.Refund(p, id)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return nil, err
+	}
+	b.refunds[k] = &rec
+	return &rec, nil
+}
+
+func (b *batch) order(p proto.Platform, id string) (*ledger.OrderRecord, error) {
+	k := string(orderKey(p, id))
+	if rec, ok := b.orders[k]; ok {
+		return rec, nil
+	}
+	rec, err := b.store.Order(p, id)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return nil, err
+	}
+	b.orders[k] = &rec
+	return &rec, nil
+}
+
+// commit writes everything the batch folded, the checkpoint and the counts
+// atomically and durably (sync).
+func (b *batch) commit() error {
+	if b.last == 0 {
+		return nil
+	}
+	wb := b.store.db.NewBatch()
+	defer wb.Close()
+	for k, rec := range b.refunds {
+		if err := setJSON(wb, []byte(k), rec); err != nil {
+			return err
+		}
+	}
+	for k, rec := range b.orders {
+		if err := setJSON(wb, []byte(k), rec); err != nil {
+			return err
+		}
+	}
+	n := map[uint64]int{}
+	for i, f := range b.facts {
+		seq := b.factSeq[i]
+		if err := setJSON(wb, outboxKey(seq, n[seq]), f); err != nil {
+			return err
+		}
+		n[seq]++
+	}
+	for _, q := range b.quar {
+		if err := setJSON(wb, quarantineKey(q.Seq), q); err != nil {
+			return err
+		}
+	}
+	if err := setJSON(wb, keyCounts, b.counts); err != nil {
+		return err
+	}
+	if err := wb.Set(keyCheckpoint, binary.BigEndian.AppendUint64(nil, b.last), nil); err != nil {
+		return err
+	}
+	if err := wb.Set(keyFoldVersion, []byte(strconv.Itoa(ledger.FoldVersion)), nil); err != nil {
+		return err
+	}
+	if err := wb.Commit(pebble.Sync); err != nil {
+		return fmt.Errorf("commit batch up to %d: %w", b.last, err)
+	}
+	return nil
+}
+
+func setJSON(wb *pebble.Batch, key []byte, v any) error {
+	buf, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", key, err)
+	}
+	return wb.Set(key, buf, nil)
+}

@@ -1,0 +1,51 @@
+package projections
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	"refundledger/proto"
+)
+
+// Key layout. Every key starts with a one-word prefix and a slash; numbers
+// are big-endian so that byte order is numeric order.
+//
+//	meta/checkpoint                     last stream sequence folded (uint64)
+//	meta/foldversion                    ledger.FoldVersion that built the data
+//	refund/<platform>/<refundId>        ledger.RefundRecord (JSON)
+//	order/<platform>/<orderId>          ledger.OrderRecord (JSON)
+//	quarantine/<seq>                    Quarantined (JSON)
+//	outbox/<seq>/<n>                    ledger.Fact (JSON) waiting to be published
+var (
+	keyCheckpoint  = []byte("meta/checkpoint")
+	keyFoldVersion = []byte("meta/foldversion")
+)
+
+func refundKey(p proto.Platform, refundID string) []byte {
+	return []byte("refund/" + string(p) + "/" + refundID)
+}
+
+func orderKey(p proto.Platform, orderID string) []byte {
+	return []byte("order/" + string(p) + "/" + orderID)
+}
+
+func quarantineKey(seq uint64) []byte {
+	return binary.BigEndian.AppendUint64([]byte("quarantine/"), seq)
+}
+
+func outboxKey(seq uint64, n int) []byte {
+	k := binary.BigEndian.AppendUint64([]byte("outbox/"), seq)
+	return fmt.Appendf(append(k, '/'), "%04d", n)
+}
+
+// prefixEnd returns the smallest key greater than every key with prefix p.
+func prefixEnd(p []byte) []byte {
+	end := append([]byte(nil), p...)
+	for i := len(end) - 1; i >= 0; i-- {
+		end[i]++
+		if end[i] != 0 {
+			return end[:i+1]
+		}
+	}
+	return nil
+}

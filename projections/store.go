@@ -1,0 +1,151 @@
+package projections
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"refundledger/ledger"
+	"refundledger/proto"
+)
+
+// ErrNotFound is returned by the read functions for an unknown refund or order.
+var ErrNotFound = errors.New("not found")
+
+// Store is the Pebble database of a projection. It is safe for concurrent
+// use: one writer (the projector) and any number of readers.
+type Store struct {
+	db *pebble.DB
+}
+
+// OpenStore opens (creating if needed) the projection in dir. Pebble locks
+// the directory: a second open of the same dir fails. Pebble's errors are
+// logged to log (nil: slog.Default()).
+func OpenStore(dir string, log *slog.Logger) (*Store, error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	db, err := pebble.Open(dir, &pebble.Options{Logger: pebbleLogger{log}})
+	if err != nil {
+		return nil, fmt.Errorf("open pebble %s: %w", dir, err)
+	}
+	return &Store{db: db}, nil
+}
+
+// Close flushes and closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Checkpoint returns the last stream sequence folded into the store (0: none).
+func (s *Store) Checkpoint() (uint64, error) {
+	v, err := s.get(keyCheckpoint)
+	if err != nil || v == nil {
+		return 0, err
+	}
+	if len(v) != 8 {
+		return 0, fmt.Errorf("checkpoint: corrupt value of %d bytes", len(v))
+	}
+	return binary.BigEndian.Uint64(v), nil
+}
+
+// FoldVersion returns the fold version that built the store, 0 for an empty
+// store that no version has written yet.
+func (s *Store) FoldVersion() (int, error) {
+	v, err := s.get(keyFoldVersion)
+	if err != nil || v == nil {
+		return 0, err
+	}
+	n, err := strconv.Atoi(string(v))
+	if err != nil {
+		return 0, fmt.Errorf("fold version: %w", err)
+	}
+	return n, nil
+}
+
+// Refund returns the record of a refund, or ErrNotFound.
+func (s *Store) Refund(p proto.Platform, refundID string) (ledger.RefundRecord, error) {
+	var rec ledger.RefundRecord
+	err := s.getJSON(refundKey(p, refundID), &rec)
+	return rec, err
+}
+
+// Order returns the record of an order, or ErrNotFound.
+func (s *Store) Order(p proto.Platform, orderID string) (ledger.OrderRecord, error) {
+	var rec ledger.OrderRecord
+	err := s.getJSON(orderKey(p, orderID), &rec)
+	return rec, err
+}
+
+func (s *Store) getJSON(key []byte, v any) error {
+	b, err := s.get(key)
+	if err != nil {
+		return err
+	}
+	if b == nil {
+		return ErrNotFound
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("decode %s: %w", key, err)
+	}
+	return nil
+}
+
+// get returns a copy of the value at key, nil when absent.
+func (s *Store) get(key []byte) ([]byte, error) {
+	v, closer, err := s.db.Get(key)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get %s: %w", key, err)
+	}
+	defer closer.Close()
+	return append([]byte(nil), v...), nil
+}
+
+// scan calls fn for every key with the prefix, in key order, until fn
+// returns false. Key and value are only valid during the call.
+func (s *Store) scan(prefix []byte, fn func(k, v []byte) bool) error {
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+	if err != nil {
+		return err
+	}
+	for ok := it.First(); ok; ok = it.Next() {
+		v, err := it.ValueAndErr()
+		if err != nil {
+			it.Close()
+			return err
+		}
+		if !fn(it.Key(), v) {
+			break
+		}
+	}
+	return errors.Join(it.Error(), it.Close())
+}
+
+// pebbleLogger keeps Pebble's informational chatter off the service's
+// output and sends its errors to the service's log.
+type pebbleLogger struct{ log *slog.Logger }
+
+func (pebbleLogger) Infof(string, ...any) {}
+func (l pebbleLogger) Errorf(f string, args ...any) {
+	l.log.Error("pebble: " + fmt.Sprintf(f, args...))
+}
+func (pebbleLogger) Fatalf(f string, args ...any) { panic(fmt.Sprintf("pebble: "+f, args...)) }
+
+var _ io.Closer = (*Store)(nil)
+
+// Counts returns the running totals stored with the checkpoint.
+func (s *Store) Counts() (Counts, error) {
+	var c Counts
+	err := s.getJSON(keyCounts, &c)
+	if errors.Is(err, ErrNotFound) {
+		return Counts{}, nil
+	}
+	return c, err
+}
