@@ -1,0 +1,276 @@
+package main_test
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The end-to-end tests drive the built binary the way a user does.
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// mustBuild builds refundledger once per test run.
+func mustBuild(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "refundledger-e2e-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "refundledger")
+		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+// service is a running `refundledger serve`.
+type service struct {
+	cmd      *exec.Cmd
+	callback string // POST URL
+	admin    string // base URL
+	stderr   *bytes.Buffer
+	done     chan error
+}
+
+var (
+	reCallbacks = regexp.MustCompile(`^\s+callbacks\s+(\S+)`)
+	reAdmin     = regexp.MustCompile(`^\s+admin\s+(http://[^/]+)/`)
+)
+
+// startServe starts serve on dir with free ports and waits for its banner.
+func startServe(t *testing.T, dir string, extra ...string) *service {
+	t.Helper()
+	args := append([]string{"serve", "--data", dir, "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--nats-listen", "127.0.0.1:0"}, extra...)
+	cmd := exec.Command(mustBuild(t), args...)
+	cmd.Env = append(os.Environ(), "REFUNDLEDGER_ACCESS_KEY=", "REFUNDLEDGER_ACCESS_SECRET=")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &service{cmd: cmd, stderr: &bytes.Buffer{}, done: make(chan error, 1)}
+	cmd.Stderr = s.stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stdout)
+	deadline := time.AfterFunc(30*time.Second, func() { cmd.Process.Kill() })
+	for sc.Scan() && (s.callback == "" || s.admin == "") {
+		if m := reCallbacks.FindStringSubmatch(sc.Text()); m != nil {
+			s.callback = m[1]
+		}
+		if m := reAdmin.FindStringSubmatch(sc.Text()); m != nil {
+			s.admin = m[1]
+		}
+	}
+	deadline.Stop()
+	go io.Copy(io.Discard, stdout)
+	go func() { s.done <- cmd.Wait() }()
+	if s.callback == "" || s.admin == "" {
+		t.Fatalf("serve did not print its addresses; stderr:\n%s", s.stderr)
+	}
+	t.Cleanup(func() { s.cmd.Process.Kill() })
+	return s
+}
+
+// stop sends SIGTERM and requires a clean exit.
+func (s *service) stop(t *testing.T) {
+	t.Helper()
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-s.done:
+		if err != nil {
+			t.Fatalf("serve exited with %v; stderr:\n%s", err, s.stderr)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatalf("serve did not stop within 20s of SIGTERM")
+	}
+}
+
+func (s *service) post(t *testing.T, body []byte) (int, map[string]any) {
+	t.Helper()
+	resp, err := http.Post(s.callback, "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return decode(t, resp)
+}
+
+func (s *service) get(t *testing.T, path string) (int, []byte) {
+	t.Helper()
+	resp, err := http.Get(s.admin + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}
+
+// waitCaughtUp polls /v1/status until the projection has folded the stream.
+func (s *service) waitCaughtUp(t *testing.T, minSeq uint64) {
+	t.Helper()
+	for start := time.Now(); time.Since(start) < 20*time.Second; time.Sleep(20 * time.Millisecond) {
+		code, b := s.get(t, "/v1/status")
+		var st struct{ StreamLastSeq, Checkpoint, Lag uint64 }
+		if code == 200 && json.Unmarshal(b, &st) == nil && st.Lag == 0 && st.Checkpoint >= minSeq {
+			return
+		}
+	}
+	t.Fatalf("projection did not catch up to %d", minSeq)
+}
+
+func decode(t *testing.T, resp *http.Response) (int, map[string]any) {
+	t.Helper()
+	defer resp.Body.Close()
+	var m map[string]any
+	b, _ := io.ReadAll(resp.Body)
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatalf("answer %d is not JSON: %q", resp.StatusCode, b)
+	}
+	return resp.StatusCode, m
+}
+
+func fixture(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "xportcn", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func requireError(t *testing.T, code int, body map[string]any, wantStatus int, wantCode string) {
+	t.Helper()
+	e, _ := body["error"].(map[string]any)
+	if code != wantStatus || e == nil || e["code"] != wantCode || e["message"] == "" {
+		t.Fatalf("got %d %v, want %d with error code %q", code, body, wantStatus, wantCode)
+	}
+}
+
+func TestServeEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	dir := t.TempDir()
+	s := startServe(t, dir)
+
+	fixtures := []string{
+		"1688-refund-refundonly-success.json", "1688-refund-return-success-stringtimes.json",
+		"1688-order-create.json", "1688-order-price-modify.json", "1688-order-pay-success.json", "1688-order-cancel.json",
+	}
+	receipt := regexp.MustCompile(`^[0-9A-HJKMNP-TV-Z]{26}$`)
+	for _, name := range fixtures {
+		code, body := s.post(t, fixture(t, name))
+		if code != 200 || body["code"] != float64(200) || body["msg"] != "success" || !receipt.MatchString(fmt.Sprint(body["receiptId"])) {
+			t.Fatalf("POST %s: %d %v", name, code, body)
+		}
+	}
+
+	t.Run("BadInputGetsOneErrorShape", func(t *testing.T) {
+		code, body := s.post(t, []byte("this is not json"))
+		requireError(t, code, body, 400, "bad_request")
+		req, _ := http.NewRequest(http.MethodPut, s.callback, strings.NewReader("{}"))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		code, body = decode(t, resp)
+		requireError(t, code, body, 405, "method_not_allowed")
+		big := append([]byte(`{"messageType":"X","pad":"`), bytes.Repeat([]byte("a"), 1<<20)...)
+		code, body = s.post(t, append(big, `"}`...))
+		requireError(t, code, body, 413, "payload_too_large")
+	})
+
+	s.waitCaughtUp(t, uint64(len(fixtures)))
+	code, refund := s.get(t, "/v1/refunds/1688/TQ142969441872889407")
+	if code != 200 {
+		t.Fatalf("GET refund: %d %s", code, refund)
+	}
+	var st struct {
+		Platform, RefundID, OrderID, Status string
+		Terminal                            bool
+		Amounts                             map[string]int64
+		Booked                              int64
+		Operations                          []struct{ ID, At, From, To string }
+		Anomalies                           []struct{ Code, Detail string }
+	}
+	if err := json.Unmarshal(refund, &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Status != "refundsuccess" || !st.Terminal || st.OrderID != "2044420321024880794" || st.Booked != 16700 ||
+		st.Amounts["applyPayment"] != 11700 || st.Amounts["applyCarriage"] != 5000 ||
+		st.Amounts["refundPayment"] != 11700 || st.Amounts["refundCarriage"] != 5000 {
+		t.Fatalf("refund state: %s", refund)
+	}
+	if len(st.Operations) != 2 || st.Operations[0].From != "" || st.Operations[0].To != "waitselleragree" ||
+		st.Operations[1].From != "waitselleragree" || st.Operations[1].To != "refundsuccess" ||
+		st.Operations[0].At != "2024-01-10T02:29:22Z" || st.Operations[0].ID != "4538611344933" {
+		t.Fatalf("operations: %+v", st.Operations)
+	}
+	if code, b := s.get(t, "/v1/refunds/1688/TQ0"); code != 404 || !bytes.Contains(b, []byte(`"code":"not_found"`)) {
+		t.Fatalf("unknown refund: %d %s", code, b)
+	}
+	_, order := s.get(t, "/v1/orders/1688/3305075341149134260")
+	_, status := s.get(t, "/v1/status")
+
+	t.Run("SecondServeOnSameDataRefuses", func(t *testing.T) {
+		out, err := exec.Command(mustBuild(t), "serve", "--data", dir, "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--nats-listen", "127.0.0.1:0").CombinedOutput()
+		if err == nil || !bytes.Contains(out, []byte("in use by another refundledger")) {
+			t.Fatalf("second serve: err %v, output %s", err, out)
+		}
+	})
+	s.stop(t)
+
+	t.Run("RestartKeepsStateAndAppliesNothingTwice", func(t *testing.T) {
+		s := startServe(t, dir)
+		defer s.stop(t)
+		s.waitCaughtUp(t, uint64(len(fixtures)))
+		requireSame(t, s, "/v1/refunds/1688/TQ142969441872889407", refund)
+		requireSame(t, s, "/v1/orders/1688/3305075341149134260", order)
+		requireSame(t, s, "/v1/status", status)
+	})
+
+	t.Run("DeletedProjectionIsRebuiltIdentical", func(t *testing.T) {
+		if err := os.RemoveAll(filepath.Join(dir, "pebble")); err != nil {
+			t.Fatal(err)
+		}
+		s := startServe(t, dir)
+		defer s.stop(t)
+		s.waitCaughtUp(t, uint64(len(fixtures)))
+		requireSame(t, s, "/v1/refunds/1688/TQ142969441872889407", refund)
+		requireSame(t, s, "/v1/orders/1688/3305075341149134260", order)
+		requireSame(t, s, "/v1/status", status)
+	})
+}
+
+func requireSame(t *testing.T, s *service, path string, want []byte) {
+	t.Helper()
+	code, got := s.get(t, path)
+	if code != 200 || !bytes.Equal(got, want) {
+		t.Fatalf("GET %s after restart:\n got %d %s\nwant %s", path, code, got, want)
+	}
+}
