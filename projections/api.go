@@ -31,13 +31,17 @@ type API struct {
 
 // Handler returns the admin routes:
 //
+//	GET /v1/refunds?platform=&status=&phase=&order=&updatedSince=&limit=&cursor=
 //	GET /v1/refunds/{platform}/{refundId}
+//	GET /v1/refunds/{platform}/{refundId}/history
 //	GET /v1/orders/{platform}/{orderId}
 //	GET /v1/status
 //	GET /healthz
 func (a *API) Handler() http.Handler {
 	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v1/refunds", a.listRefunds)
 	mux.HandleFunc("GET /v1/refunds/{platform}/{refundId}", a.getRefund)
+	mux.HandleFunc("GET /v1/refunds/{platform}/{refundId}/history", a.getHistory)
 	mux.HandleFunc("GET /v1/orders/{platform}/{orderId}", a.getOrder)
 	mux.HandleFunc("GET /v1/status", a.getStatus)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -60,6 +64,36 @@ func (a *API) getRefund(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	proto.WriteJSON(w, http.StatusOK, rec.State)
+}
+
+func (a *API) getHistory(w http.ResponseWriter, r *http.Request) {
+	p, ok := a.platform(w, r)
+	if !ok {
+		return
+	}
+	id := r.PathValue("refundId")
+	h, err := a.Store.RefundHistory(p, id)
+	if a.fail(w, err, "refund "+string(p)+"/"+id) {
+		return
+	}
+	proto.WriteJSON(w, http.StatusOK, h)
+}
+
+func (a *API) listRefunds(w http.ResponseWriter, r *http.Request) {
+	f, err := parseRefundFilter(r.URL.Query())
+	if err != nil {
+		proto.WriteError(w, http.StatusBadRequest, proto.CodeBadRequest, err.Error())
+		return
+	}
+	page, err := a.Store.ListRefunds(f)
+	if errors.Is(err, ErrBadCursor) {
+		proto.WriteError(w, http.StatusBadRequest, proto.CodeBadRequest, "cursor: not one this server issued for these filters")
+		return
+	}
+	if a.fail(w, err, "refund list") {
+		return
+	}
+	proto.WriteJSON(w, http.StatusOK, page)
 }
 
 func (a *API) getOrder(w http.ResponseWriter, r *http.Request) {

@@ -21,6 +21,18 @@ type Quarantined struct {
 	Reason  string `json:"reason"`
 }
 
+// Delivery is one callback of a refund as the history shows it.
+// Duplicate: it brought nothing new (a snapshot already folded).
+type Delivery struct {
+	ledger.Delivery
+	Duplicate bool `json:"duplicate"`
+}
+
+type deliveryEntry struct {
+	key []byte
+	Delivery
+}
+
 // Counts are the projector's running totals, kept in Pebble with the
 // checkpoint so they survive restarts and equal a rebuild's.
 type Counts struct {
@@ -40,7 +52,9 @@ var keyCounts = []byte("meta/counts")
 type batch struct {
 	store   *Store
 	refunds map[string]*ledger.RefundRecord
+	oldIdx  map[string][][]byte // index keys of each refund as loaded
 	orders  map[string]*ledger.OrderRecord
+	deliv   []deliveryEntry
 	facts   []ledger.Fact
 	factSeq []uint64
 	quar    []Quarantined
@@ -49,7 +63,11 @@ type batch struct {
 }
 
 func newBatch(s *Store, counts Counts) *batch {
-	return &batch{store: s, refunds: map[string]*ledger.RefundRecord{}, orders: map[string]*ledger.OrderRecord{}, counts: counts}
+	return &batch{
+		store: s, counts: counts,
+		refunds: map[string]*ledger.RefundRecord{}, oldIdx: map[string][][]byte{},
+		orders: map[string]*ledger.OrderRecord{},
+	}
 }
 
 // apply folds one message. Bad input is quarantined, never an error; an
@@ -105,6 +123,10 @@ func (b *batch) applyRefund(p proto.Platform, snap proto.RefundSnapshot, d ledge
 		return err
 	}
 	next, facts := ledger.ApplyRefund(*rec, p, snap, d)
+	b.deliv = append(b.deliv, deliveryEntry{
+		key:      deliveryKey(p, snap.RefundID, d.Seq),
+		Delivery: Delivery{Delivery: d, Duplicate: len(next.Snapshots) == len(rec.Snapshots) && len(facts) == 0},
+	})
 	*rec = next
 	b.emit(d.Seq, facts)
 	if next.State.OrderID == "" {
@@ -139,7 +161,10 @@ func (b *batch) refund(p proto.Platform, id string) (*ledger.RefundRecord, error
 		return rec, nil
 	}
 	rec, err := b.store.Refund(p, id)
-	if err != nil && !errors.Is(err, ErrNotFound) {
+	switch {
+	case err == nil:
+		b.oldIdx[k] = refundIndexKeys(rec.State)
+	case !errors.Is(err, ErrNotFound):
 		return nil, err
 	}
 	b.refunds[k] = &rec
@@ -169,6 +194,14 @@ func (b *batch) commit() error {
 	defer wb.Close()
 	for k, rec := range b.refunds {
 		if err := setJSON(wb, []byte(k), rec); err != nil {
+			return err
+		}
+		if err := reindex(wb, b.oldIdx[k], refundIndexKeys(rec.State)); err != nil {
+			return err
+		}
+	}
+	for _, d := range b.deliv {
+		if err := setJSON(wb, d.key, d.Delivery); err != nil {
 			return err
 		}
 	}
@@ -201,6 +234,27 @@ func (b *batch) commit() error {
 	}
 	if err := wb.Commit(pebble.Sync); err != nil {
 		return fmt.Errorf("commit batch up to %d: %w", b.last, err)
+	}
+	return nil
+}
+
+// reindex replaces the index entries old by new in wb.
+func reindex(wb *pebble.Batch, old, new [][]byte) error {
+	keep := make(map[string]bool, len(new))
+	for _, k := range new {
+		keep[string(k)] = true
+	}
+	for _, k := range old {
+		if !keep[string(k)] {
+			if err := wb.Delete(k, nil); err != nil {
+				return err
+			}
+		}
+	}
+	for _, k := range new {
+		if err := wb.Set(k, nil, nil); err != nil {
+			return err
+		}
 	}
 	return nil
 }

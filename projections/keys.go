@@ -14,7 +14,9 @@ import (
 //	meta/foldversion                    ledger.FoldVersion that built the data
 //	refund/<platform>/<refundId>        ledger.RefundRecord (JSON)
 //	order/<platform>/<orderId>          ledger.OrderRecord (JSON)
+//	delivery/<platform>/<refundId>/<seq> Delivery (JSON): one per callback
 //	quarantine/<seq>                    Quarantined (JSON)
+//	ix/...                              secondary indexes (index.go)
 //	outbox/<seq>/<n>                    ledger.Fact (JSON) waiting to be published
 var (
 	keyCheckpoint  = []byte("meta/checkpoint")
@@ -22,11 +24,15 @@ var (
 )
 
 func refundKey(p proto.Platform, refundID string) []byte {
-	return []byte("refund/" + string(p) + "/" + refundID)
+	return []byte("refund/" + esc(string(p)) + "/" + esc(refundID))
 }
 
 func orderKey(p proto.Platform, orderID string) []byte {
-	return []byte("order/" + string(p) + "/" + orderID)
+	return []byte("order/" + esc(string(p)) + "/" + esc(orderID))
+}
+
+func deliveryKey(p proto.Platform, refundID string, seq uint64) []byte {
+	return binary.BigEndian.AppendUint64([]byte("delivery/"+esc(string(p))+"/"+esc(refundID)+"/"), seq)
 }
 
 func quarantineKey(seq uint64) []byte {

@@ -71,6 +71,9 @@ func (p *Projector) Counts() Counts { return *p.counts.Load() }
 func (p *Projector) Run(ctx context.Context) error {
 	cons, err := p.consumer(ctx)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped before it started: nothing to flush
+		}
 		return err
 	}
 	it, err := cons.Messages(jetstream.PullMaxMessages(p.cfg.MaxBatch))

@@ -111,11 +111,16 @@ func (s *Store) get(key []byte) ([]byte, error) {
 // scan calls fn for every key with the prefix, in key order, until fn
 // returns false. Key and value are only valid during the call.
 func (s *Store) scan(prefix []byte, fn func(k, v []byte) bool) error {
+	return s.scanFrom(prefix, prefix, fn)
+}
+
+// scanFrom is scan starting at the first key >= start.
+func (s *Store) scanFrom(prefix, start []byte, fn func(k, v []byte) bool) error {
 	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
 	if err != nil {
 		return err
 	}
-	for ok := it.First(); ok; ok = it.Next() {
+	for ok := it.SeekGE(start); ok; ok = it.Next() {
 		v, err := it.ValueAndErr()
 		if err != nil {
 			it.Close()

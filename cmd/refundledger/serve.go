@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 
@@ -108,9 +109,16 @@ func serve(ctx context.Context, f serveFlags, log *slog.Logger, out interface{ W
 	if err != nil {
 		return err
 	}
-	projCtx, stopProj := context.WithCancel(context.WithoutCancel(ctx))
+	projCtx, cancelProj := context.WithCancel(context.WithoutCancel(ctx))
 	projDone := make(chan error, 1)
 	go func() { projDone <- proj.Run(projCtx) }()
+	// stopProjector flushes the projector's last batch; it runs before Pebble
+	// closes on every path out of serve.
+	stopProjector := sync.OnceValue(func() error {
+		cancelProj()
+		return <-projDone
+	})
+	defer stopProjector()
 
 	nonces, err := ingest.NewKVNonceStore(ctx, js, 1)
 	if err != nil {
@@ -163,7 +171,7 @@ func serve(ctx context.Context, f serveFlags, log *slog.Logger, out interface{ W
 	case err := <-srvErr:
 		runErr = fmt.Errorf("listener: %w", err)
 	case err := <-projDone:
-		projDone <- err
+		projDone <- err // for stopProjector
 		runErr = fmt.Errorf("projector stopped: %w", err)
 	}
 	log.Info("shutting down")
@@ -176,8 +184,7 @@ func serve(ctx context.Context, f serveFlags, log *slog.Logger, out interface{ W
 	if err := h.Close(shCtx); err != nil {
 		runErr = errors.Join(runErr, err)
 	}
-	stopProj()
-	if err := <-projDone; err != nil && runErr == nil {
+	if err := stopProjector(); err != nil && runErr == nil {
 		runErr = err
 	}
 	if err := adminSrv.Shutdown(shCtx); err != nil {

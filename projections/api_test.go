@@ -1,0 +1,124 @@
+package projections_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"testing"
+
+	"refundledger/projections"
+)
+
+// mustAPI folds 40 refunds (statuses rotating) plus one duplicate delivery
+// and serves the admin API over them.
+func mustAPI(t *testing.T) *httptest.Server {
+	t.Helper()
+	e := mustEnv(t)
+	statuses := []string{"waitselleragree", "refundsuccess", "refundclose", "waitbuyersend"}
+	for i := range 40 {
+		e.publish(t, variant(t, i, statuses[i%4]))
+	}
+	e.publish(t, variant(t, 0, statuses[0]), "Xportcn-Retry-Count", "2")
+	store := mustOpenStore(t, e.dir)
+	t.Cleanup(func() { store.Close() })
+	p := e.project(t, store)
+	api := &projections.API{Store: store, Projector: p, Logger: quiet(),
+		LastSeq: func(context.Context) (uint64, error) { return e.lastSeq(t), nil }}
+	srv := httptest.NewServer(api.Handler())
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func getJSON(t *testing.T, url string, v any) int {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	return resp.StatusCode
+}
+
+func TestAPI(t *testing.T) {
+	srv := mustAPI(t)
+
+	t.Run("ListPagesThroughEveryMatchOnce", func(t *testing.T) {
+		for _, tc := range []struct {
+			query string
+			want  int
+		}{
+			{"", 40}, {"platform=1688", 40}, {"platform=taobao", 0}, {"status=refundsuccess", 10},
+			{"phase=pending_return", 10}, {"order=7000000000000000003", 1}, {"updatedSince=2024-01-10T02:29:23Z", 40},
+			{"updatedSince=2024-01-10T02:29:24Z", 0}, {"status=refundclose&platform=1688", 10},
+		} {
+			seen := map[string]bool{}
+			cursor := ""
+			for pages := 0; ; pages++ {
+				if pages > 50 {
+					t.Fatalf("%s: pagination does not end", tc.query)
+				}
+				var page projections.RefundPage
+				u := srv.URL + "/v1/refunds?limit=7&" + tc.query + "&cursor=" + url.QueryEscape(cursor)
+				if code := getJSON(t, u, &page); code != 200 {
+					t.Fatalf("%s: %d", u, code)
+				}
+				for _, r := range page.Refunds {
+					if seen[r.RefundID] {
+						t.Fatalf("%s: %s on two pages", tc.query, r.RefundID)
+					}
+					seen[r.RefundID] = true
+				}
+				if page.Next == "" {
+					break
+				}
+				cursor = page.Next
+			}
+			if len(seen) != tc.want {
+				t.Errorf("%s: %d refunds, want %d", tc.query, len(seen), tc.want)
+			}
+		}
+	})
+
+	t.Run("BadParametersAre400", func(t *testing.T) {
+		for _, q := range []string{"limit=0", "limit=abc", "limit=1001", "platform=amazon", "phase=nope", "updatedSince=yesterday", "colour=red", "cursor=zzzz", "cursor=not*base64", "status=a&status=b"} {
+			var body struct {
+				Error struct{ Code, Message string }
+			}
+			if code := getJSON(t, srv.URL+"/v1/refunds?"+q, &body); code != 400 || body.Error.Code != "bad_request" || body.Error.Message == "" {
+				t.Errorf("%s: %d %+v", q, code, body)
+			}
+		}
+	})
+
+	t.Run("UnknownIs404", func(t *testing.T) {
+		for _, p := range []string{"/v1/refunds/1688/TQ1", "/v1/refunds/1688/TQ1/history", "/v1/orders/1688/1", "/v1/nothing"} {
+			var body struct{ Error struct{ Code string } }
+			if code := getJSON(t, srv.URL+p, &body); code != 404 || body.Error.Code != "not_found" {
+				t.Errorf("%s: %d %+v", p, code, body)
+			}
+		}
+	})
+
+	t.Run("HistoryShowsEveryDelivery", func(t *testing.T) {
+		var h projections.History
+		if code := getJSON(t, srv.URL+"/v1/refunds/1688/TQ900000/history", &h); code != 200 {
+			t.Fatal(code)
+		}
+		if len(h.Deliveries) != 2 || h.Deliveries[0].Duplicate || !h.Deliveries[1].Duplicate ||
+			h.Deliveries[1].RetryCount != 2 || h.Deliveries[0].Seq >= h.Deliveries[1].Seq || len(h.Operations) != 2 {
+			t.Fatalf("history %+v", h)
+		}
+	})
+
+	t.Run("StatusShowsLag", func(t *testing.T) {
+		var st projections.Status
+		if code := getJSON(t, srv.URL+"/v1/status", &st); code != 200 || st.Lag != 0 || st.Checkpoint != 41 || st.Counts.Refunds != 41 {
+			t.Fatalf("status %d %+v", code, st)
+		}
+	})
+}

@@ -1,0 +1,146 @@
+package projections_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"refundledger/projections"
+	"refundledger/proto"
+)
+
+const streamName = "XPORTCN_CALLBACKS"
+
+// env is a real embedded NATS server with the callback stream, and a real
+// Pebble directory.
+type env struct {
+	js  jetstream.JetStream
+	dir string
+}
+
+func mustEnv(t testing.TB) *env {
+	t.Helper()
+	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: server.RANDOM_PORT, JetStream: true, StoreDir: t.TempDir(), NoLog: true, NoSigs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go ns.Start()
+	if !ns.ReadyForConnections(10 * time.Second) {
+		t.Fatal("nats not ready")
+	}
+	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
+	nc, err := nats.Connect(ns.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.CreateStream(context.Background(), jetstream.StreamConfig{Name: streamName, Subjects: []string{"xportcn.cb.>"}, Storage: jetstream.FileStorage}); err != nil {
+		t.Fatal(err)
+	}
+	return &env{js: js, dir: t.TempDir()}
+}
+
+// publish stores a callback the way the ingester does (subject, headers).
+func (e *env) publish(t testing.TB, body []byte, extra ...string) uint64 {
+	t.Helper()
+	m := nats.NewMsg("xportcn.cb.1688.test._")
+	m.Data = body
+	m.Header.Set(proto.HeaderReceivedAt, "2026-11-27T10:00:00Z")
+	for i := 0; i+1 < len(extra); i += 2 {
+		m.Header.Set(extra[i], extra[i+1])
+	}
+	ack, err := e.js.PublishMsg(context.Background(), m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ack.Sequence
+}
+
+func (e *env) lastSeq(t testing.TB) uint64 {
+	t.Helper()
+	s, err := e.js.Stream(context.Background(), streamName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := s.Info(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info.State.LastSeq
+}
+
+func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// project runs a projector on store until it has folded the whole stream.
+func (e *env) project(t testing.TB, store *projections.Store) *projections.Projector {
+	t.Helper()
+	p, err := projections.NewProjector(projections.Config{JS: e.js, Stream: streamName, Store: store, Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx) }()
+	want := e.lastSeq(t)
+	for start := time.Now(); p.Checkpoint() < want; time.Sleep(5 * time.Millisecond) {
+		if time.Since(start) > 30*time.Second {
+			t.Fatalf("projector stuck at %d of %d", p.Checkpoint(), want)
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func mustOpenStore(t testing.TB, dir string) *projections.Store {
+	t.Helper()
+	s, err := projections.OpenStore(dir, quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func fixture(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "testdata", "xportcn", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// variant returns the seed refund callback renamed to refund n of order n,
+// with the given status (its operations unchanged).
+func variant(t testing.TB, n int, status string) []byte {
+	b := fixture(t, "1688-refund-refundonly-success.json")
+	b = bytes.ReplaceAll(b, []byte("TQ142969441872889407"), fmt.Appendf(nil, "TQ%d", 900000+n))
+	b = bytes.ReplaceAll(b, []byte(`"orderId": 2044420321024880794`), fmt.Appendf(nil, `"orderId": %d`, 7000000000000000000+n))
+	return bytes.ReplaceAll(b, []byte(`"status": "refundsuccess"`), fmt.Appendf(nil, `"status": %q`, status))
+}
+
+func mustJSON(t testing.TB, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
