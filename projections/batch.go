@@ -70,45 +70,27 @@ func newBatch(s *Store, counts Counts) *batch {
 	}
 }
 
-// apply folds one message. Bad input is quarantined, never an error; an
-// error means the store failed and the batch must not be committed.
-func (b *batch) apply(m Message) error {
+// apply folds one decoded message. Bad input is quarantined, never an
+// error; an error means the store failed and the batch must not be committed.
+func (b *batch) apply(m decoded) error {
 	if m.Seq <= b.last {
 		return fmt.Errorf("message %d out of sequence after %d", m.Seq, b.last)
 	}
 	b.last = m.Seq
 	b.counts.Messages++
-	if reason := m.Header.Get(proto.HeaderQuarantine); reason != "" {
-		b.quarantine(m, "ingest: "+reason)
-		return nil
-	}
-	env, err := proto.DecodeEnvelope(m.Data)
-	if err != nil {
-		b.quarantine(m, err.Error())
-		return nil
-	}
-	d := m.delivery(env)
-	switch {
-	case env.Type == proto.TypeRefund && env.Platform == proto.Platform1688:
-		snap, err := proto.DecodeRefund(env.Body)
-		if err != nil {
-			b.quarantine(m, err.Error())
-			return nil
-		}
+	switch m.kind {
+	case kindQuarantine:
+		b.quarantine(m.Message, m.reason)
+	case kindRefund:
 		b.counts.Refunds++
-		return b.applyRefund(env.Platform, snap, d)
-	case proto.IsOrderType(env.Type):
-		msg, err := proto.DecodeOrder(env.Body)
-		if err != nil {
-			b.quarantine(m, err.Error())
-			return nil
-		}
+		return b.applyRefund(m.env.Platform, m.refund, m.delivery)
+	case kindOrder:
 		b.counts.Orders++
-		rec, err := b.order(env.Platform, msg.OrderID)
+		rec, err := b.order(m.env.Platform, m.order.OrderID)
 		if err != nil {
 			return err
 		}
-		next, facts := ledger.ApplyOrder(*rec, env.Platform, env.Type, msg, d)
+		next, facts := ledger.ApplyOrder(*rec, m.env.Platform, m.env.Type, m.order, m.delivery)
 		*rec = next
 		b.emit(m.Seq, facts)
 	default:

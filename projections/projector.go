@@ -111,21 +111,22 @@ func (p *Projector) Run(ctx context.Context) error {
 // fold folds first and whatever else is already waiting, up to MaxBatch, in
 // one commit.
 func (p *Projector) fold(first Message, msgs <-chan Message) error {
-	b := newBatch(p.cfg.Store, p.Counts())
-	b.last = p.Checkpoint()
-	if err := b.apply(first); err != nil {
-		return err
-	}
-	for n := 1; n < p.cfg.MaxBatch; n++ {
+	batchMsgs := []Message{first}
+	for len(batchMsgs) < p.cfg.MaxBatch {
 		select {
 		case m := <-msgs:
-			if err := b.apply(m); err != nil {
-				return err
-			}
+			batchMsgs = append(batchMsgs, m)
 			continue
 		default:
 		}
 		break
+	}
+	b := newBatch(p.cfg.Store, p.Counts())
+	b.last = p.Checkpoint()
+	for _, m := range decodeAll(batchMsgs) {
+		if err := b.apply(m); err != nil {
+			return err
+		}
 	}
 	if err := b.commit(); err != nil {
 		return err

@@ -1,0 +1,86 @@
+package projections
+
+import (
+	"runtime"
+	"sync"
+
+	"refundledger/ledger"
+	"refundledger/proto"
+)
+
+// What a decoded message is.
+const (
+	kindUnknown    = iota // a stored callback of a type this version does not fold
+	kindRefund            // a 1688 refund snapshot
+	kindOrder             // a flat order message
+	kindQuarantine        // cannot be folded; reason says why
+)
+
+// decoded is a message after decoding and before folding. Decoding is pure
+// and the costly part of a fold, so messages are decoded in parallel and
+// folded in stream order.
+type decoded struct {
+	Message
+	kind     int
+	reason   string
+	env      proto.Envelope
+	refund   proto.RefundSnapshot
+	order    proto.OrderMessage
+	delivery ledger.Delivery
+}
+
+// decode reads one stored callback. It never fails: what cannot be read is
+// kindQuarantine with the reason.
+func decode(m Message) decoded {
+	d := decoded{Message: m}
+	if reason := m.Header.Get(proto.HeaderQuarantine); reason != "" {
+		d.kind, d.reason = kindQuarantine, "ingest: "+reason
+		return d
+	}
+	env, err := proto.DecodeEnvelope(m.Data)
+	if err != nil {
+		d.kind, d.reason = kindQuarantine, err.Error()
+		return d
+	}
+	d.env, d.delivery = env, m.delivery(env)
+	switch {
+	case env.Type == proto.TypeRefund && env.Platform == proto.Platform1688:
+		d.kind = kindRefund
+		d.refund, err = proto.DecodeRefund(env.Body)
+	case proto.IsOrderType(env.Type):
+		d.kind = kindOrder
+		d.order, err = proto.DecodeOrder(env.Body)
+	default:
+		d.kind = kindUnknown
+	}
+	if err != nil {
+		d.kind, d.reason = kindQuarantine, err.Error()
+	}
+	return d
+}
+
+// decodeAll decodes msgs on every core and returns them in the same order.
+func decodeAll(msgs []Message) []decoded {
+	out := make([]decoded, len(msgs))
+	workers := min(runtime.GOMAXPROCS(0), (len(msgs)+63)/64)
+	if workers <= 1 {
+		for i, m := range msgs {
+			out[i] = decode(m)
+		}
+		return out
+	}
+	var wg sync.WaitGroup
+	chunk := (len(msgs) + workers - 1) / workers
+	for lo := 0; lo < len(msgs); lo += chunk {
+		hi := min(lo+chunk, len(msgs))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := lo; i < hi; i++ {
+				out[i] = decode(msgs[i])
+			}
+		}()
+	}
+	wg.Wait()
+	return out
+}
