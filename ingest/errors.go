@@ -1,0 +1,90 @@
+package ingest
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+
+	"refundledger/proto"
+)
+
+// ErrorCode is the machine-readable code of an error answer.
+type ErrorCode = string
+
+// The error codes of this endpoint and the HTTP status each maps to. They are
+// the service-wide codes of proto where one exists.
+const (
+	CodeBadRequest       ErrorCode = proto.CodeBadRequest       // 400: body is not JSON or could not be read
+	CodeUnauthorized     ErrorCode = proto.CodeUnauthorized     // 401: signature not ok under ModeEnforce
+	CodeMethodNotAllowed ErrorCode = proto.CodeMethodNotAllowed // 405: not GET, HEAD or POST
+	CodeRequestTimeout   ErrorCode = "request_timeout"          // 408: body not received within the read timeout
+	CodePayloadTooLarge  ErrorCode = proto.CodeTooLarge         // 413: body over Config.MaxBody
+	CodeUnavailable      ErrorCode = proto.CodeUnavailable      // 503: NATS slow or down, overloaded, or shutting down
+)
+
+// RetryAfter is the Retry-After value (seconds) sent with every 503.
+const RetryAfter = 1
+
+// ErrorBody is the JSON of every error answer, the service-wide shape
+// {"error":{"code":"<snake_code>","message":"<text>"}}.
+type ErrorBody = proto.ErrorBody
+
+// SuccessBody is the JSON of a 200 answer to a callback. ReceiptID is empty
+// for a verification probe (nothing stored) and, for a duplicate, is the
+// receipt of the stored original when it could be read back.
+type SuccessBody struct {
+	Code      int    `json:"code"`
+	Msg       string `json:"msg"`
+	ReceiptID string `json:"receiptId,omitempty"`
+}
+
+// status maps an error code to its HTTP status.
+func status(c ErrorCode) int {
+	switch c {
+	case CodeBadRequest:
+		return http.StatusBadRequest
+	case CodeUnauthorized:
+		return http.StatusUnauthorized
+	case CodeMethodNotAllowed:
+		return http.StatusMethodNotAllowed
+	case CodeRequestTimeout:
+		return http.StatusRequestTimeout
+	case CodePayloadTooLarge:
+		return http.StatusRequestEntityTooLarge
+	case CodeUnavailable:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+// writeError is the one place where error codes become HTTP answers.
+func writeError(w http.ResponseWriter, code ErrorCode, msg string) {
+	h := w.Header()
+	switch code {
+	case CodeMethodNotAllowed:
+		h.Set("Allow", "GET, HEAD, POST")
+	case CodeUnavailable:
+		h.Set("Retry-After", strconv.Itoa(RetryAfter))
+	case CodePayloadTooLarge, CodeRequestTimeout:
+		h.Set("Connection", "close")
+	}
+	writeJSON(w, status(code), ErrorBody{Error: proto.ErrorDetail{Code: code, Message: msg}})
+}
+
+func writeSuccess(w http.ResponseWriter, receiptID string) {
+	writeJSON(w, http.StatusOK, SuccessBody{Code: 200, Msg: "success", ReceiptID: receiptID})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		// The bodies above are plain structs of strings and ints.
+		panic("ingest: marshal answer: " + err.Error())
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Content-Length", strconv.Itoa(len(b)+1))
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(b, '\n'))
+}

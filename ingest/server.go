@@ -1,0 +1,33 @@
+package ingest
+
+import (
+	"net/http"
+	"time"
+)
+
+// Timeouts and limits of the public listener returned by NewHTTPServer.
+const (
+	ServerReadHeaderTimeout = 2 * time.Second  // request line and headers
+	ServerReadTimeout       = 5 * time.Second  // whole request, headers and body
+	ServerWriteTimeout      = 5 * time.Second  // from end of headers to end of answer
+	ServerIdleTimeout       = 60 * time.Second // keep-alive between requests
+	ServerMaxHeaderBytes    = 16 << 10         // bytes; Xportcn sends five short headers
+)
+
+// NewHTTPServer returns a server for a public webhook listener: a slow or
+// idle client is cut off (ServerReadHeaderTimeout, ServerReadTimeout,
+// ServerWriteTimeout, ServerIdleTimeout) and headers are bounded
+// (ServerMaxHeaderBytes). Xportcn gives up after 1000 ms, so a request that
+// takes seconds to arrive is not worth waiting for. Fields may be adjusted
+// before the server is started.
+func NewHTTPServer(addr string, h http.Handler) *http.Server {
+	return &http.Server{
+		Addr:              addr,
+		Handler:           h,
+		ReadHeaderTimeout: ServerReadHeaderTimeout,
+		ReadTimeout:       ServerReadTimeout,
+		WriteTimeout:      ServerWriteTimeout,
+		IdleTimeout:       ServerIdleTimeout,
+		MaxHeaderBytes:    ServerMaxHeaderBytes,
+	}
+}

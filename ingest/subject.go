@@ -1,0 +1,118 @@
+package ingest
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
+
+	"refundledger/proto"
+)
+
+// QuarantineSubject holds bodies that are JSON (and passed the signature
+// check, when it is enforced) but cannot be read as an Xportcn envelope. It is
+// inside StreamSubjects, so these bodies are stored; each carries
+// HeaderQuarantine with the reason.
+const QuarantineSubject = "xportcn.cb.quarantine"
+
+// Header names set on every stored message. They are proto's constants (the
+// projector reads them back); repeated here for the ingest contract.
+const (
+	HeaderReceiptID  = proto.HeaderReceiptID  // ULID, also returned in the 200 answer
+	HeaderReceivedAt = proto.HeaderReceivedAt // RFC 3339 with nanoseconds, UTC
+	HeaderSignature  = proto.HeaderSignature  // ok | bad | missing | stale | replayed | off
+	HeaderMessageID  = proto.HeaderMessageID  // envelope id, only when present
+	HeaderRetryCount = proto.HeaderRetryCount // envelope retryCount (decimal), only for envelopes
+	HeaderQuarantine = proto.HeaderQuarantine // only on QuarantineSubject: why the body is not an envelope
+)
+
+// maxToken bounds every subject token and the id part of a Nats-Msg-Id, in
+// bytes. Longer values are cut and suffixed with a hash of the whole value,
+// so distinct long values stay distinct.
+const maxToken = 64
+
+// Subject returns the subject a routed callback is stored under:
+//
+//	xportcn.cb.<platform>.<messageType>.<orderId>
+//
+// platform is "1688", "taobao" or "unknown"; messageType is the normalized
+// type (no 1688_/TAOBAO_ prefix); orderId is "_" when the body names none.
+// Every token contains only [A-Za-z0-9_-] (other bytes become '_'), is never
+// empty and is at most 64 bytes long, so the result is always a valid,
+// wildcard-free five-token subject.
+func Subject(r proto.Route) string {
+	var b strings.Builder
+	b.Grow(len("xportcn.cb...") + 3*maxToken)
+	b.WriteString("xportcn.cb.")
+	b.WriteString(platformToken(r.Platform))
+	b.WriteByte('.')
+	b.WriteString(token(r.Type))
+	b.WriteByte('.')
+	b.WriteString(token(r.OrderID))
+	return b.String()
+}
+
+// MsgID returns the Nats-Msg-Id of a routed callback: "xp-<platform>-<id>"
+// when the envelope carries an id (stable across Xportcn's retries), else
+// "h-" followed by the hex SHA-256 of platform, normalized type and message
+// body. The envelope's retryCount and timestamp are outside the body, so every
+// retry of a message maps to the same id.
+func MsgID(r proto.Route) string {
+	p := platformToken(r.Platform)
+	if r.ID != "" {
+		return "xp-" + p + "-" + token(r.ID)
+	}
+	h := sha256.New()
+	h.Write([]byte(p))
+	h.Write([]byte{0})
+	h.Write([]byte(r.Type))
+	h.Write([]byte{0})
+	h.Write(r.Body)
+	return "h-" + hex.EncodeToString(h.Sum(nil))
+}
+
+// quarantineMsgID identifies a quarantined body by its bytes, so a sender
+// retrying the same unreadable body stores it once.
+func quarantineMsgID(body []byte) string {
+	sum := sha256.Sum256(body)
+	return "q-" + hex.EncodeToString(sum[:])
+}
+
+func platformToken(p proto.Platform) string {
+	switch p {
+	case proto.Platform1688, proto.PlatformTaobao:
+		return string(p)
+	}
+	return string(proto.PlatformUnknown)
+}
+
+// token sanitises s into one subject token (see Subject).
+func token(s string) string {
+	if s == "" {
+		return "_"
+	}
+	if len(s) > maxToken {
+		sum := sha256.Sum256([]byte(s))
+		s = s[:maxToken-17] + "-" + hex.EncodeToString(sum[:8])
+	}
+	clean := true
+	for i := 0; i < len(s); i++ {
+		if !tokenByte(s[i]) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	b := []byte(s)
+	for i, c := range b {
+		if !tokenByte(c) {
+			b[i] = '_'
+		}
+	}
+	return string(b)
+}
+
+func tokenByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-'
+}
