@@ -6,24 +6,23 @@ import (
 	"log/slog"
 	"net/http"
 
-	"refundledger/ledger"
 	"refundledger/proto"
 )
 
 // Status is the answer of GET /v1/status: how far the projection is behind
 // the stream. A caller that wrote a callback can poll until Lag is 0.
 type Status struct {
-	StreamLastSeq uint64 `json:"streamLastSeq"`
-	Checkpoint    uint64 `json:"checkpoint"`
-	Lag           uint64 `json:"lag"`
-	FoldVersion   int    `json:"foldVersion"`
-	Counts        Counts `json:"counts"`
+	StreamLastSeq uint64           `json:"streamLastSeq"`
+	Checkpoint    uint64           `json:"checkpoint"`
+	Lag           uint64           `json:"lag"`
+	FoldVersion   int              `json:"foldVersion"` // of the live projection (0: empty)
+	Counts        Counts           `json:"counts"`
+	Rebuild       *RebuildProgress `json:"rebuild"` // null unless a rebuild is under way
 }
 
 // API serves the read side on the admin listener. It is safe for concurrent use.
 type API struct {
-	Store     *Store
-	Projector *Projector
+	Projection *Projection
 	// LastSeq returns the stream's last sequence.
 	LastSeq func(context.Context) (uint64, error)
 	Logger  *slog.Logger
@@ -59,7 +58,7 @@ func (a *API) getRefund(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PathValue("refundId")
-	rec, err := a.Store.Refund(p, id)
+	rec, err := a.Projection.Store().Refund(p, id)
 	if a.fail(w, err, "refund "+string(p)+"/"+id) {
 		return
 	}
@@ -72,7 +71,7 @@ func (a *API) getHistory(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PathValue("refundId")
-	h, err := a.Store.RefundHistory(p, id)
+	h, err := a.Projection.Store().RefundHistory(p, id)
 	if a.fail(w, err, "refund "+string(p)+"/"+id) {
 		return
 	}
@@ -85,7 +84,7 @@ func (a *API) listRefunds(w http.ResponseWriter, r *http.Request) {
 		proto.WriteError(w, http.StatusBadRequest, proto.CodeBadRequest, err.Error())
 		return
 	}
-	page, err := a.Store.ListRefunds(f)
+	page, err := a.Projection.Store().ListRefunds(f)
 	if errors.Is(err, ErrBadCursor) {
 		proto.WriteError(w, http.StatusBadRequest, proto.CodeBadRequest, "cursor: not one this server issued for these filters")
 		return
@@ -102,7 +101,7 @@ func (a *API) getOrder(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PathValue("orderId")
-	rec, err := a.Store.Order(p, id)
+	rec, err := a.Projection.Store().Order(p, id)
 	if a.fail(w, err, "order "+string(p)+"/"+id) {
 		return
 	}
@@ -116,7 +115,12 @@ func (a *API) getStatus(w http.ResponseWriter, r *http.Request) {
 		proto.WriteError(w, http.StatusServiceUnavailable, proto.CodeUnavailable, "the stream cannot be reached: "+err.Error())
 		return
 	}
-	st := Status{StreamLastSeq: last, Checkpoint: a.Projector.Checkpoint(), FoldVersion: ledger.FoldVersion, Counts: a.Projector.Counts()}
+	version, err := a.Projection.Store().FoldVersion()
+	if a.fail(w, err, "fold version") {
+		return
+	}
+	st := Status{StreamLastSeq: last, Checkpoint: a.Projection.Checkpoint(), FoldVersion: version,
+		Counts: a.Projection.Counts(), Rebuild: a.Projection.Rebuilding()}
 	if last > st.Checkpoint {
 		st.Lag = last - st.Checkpoint
 	}

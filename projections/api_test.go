@@ -21,10 +21,8 @@ func mustAPI(t *testing.T) *httptest.Server {
 		e.publish(t, variant(t, i, statuses[i%4]))
 	}
 	e.publish(t, variant(t, 0, statuses[0]), "Xportcn-Retry-Count", "2")
-	store := mustOpenStore(t, e.dir)
-	t.Cleanup(func() { store.Close() })
-	p := e.project(t, store)
-	api := &projections.API{Store: store, Projector: p, Logger: quiet(),
+	p := e.runProjection(t)
+	api := &projections.API{Projection: p, Logger: quiet(),
 		LastSeq: func(context.Context) (uint64, error) { return e.lastSeq(t), nil }}
 	srv := httptest.NewServer(api.Handler())
 	t.Cleanup(srv.Close)

@@ -172,6 +172,8 @@ func (b *batch) commit() error {
 	if b.last == 0 {
 		return nil
 	}
+	b.store.mu.RLock()
+	defer b.store.mu.RUnlock()
 	wb := b.store.db.NewBatch()
 	defer wb.Close()
 	for k, rec := range b.refunds {

@@ -144,3 +144,31 @@ func mustJSON(t testing.TB, v any) string {
 	}
 	return string(b)
 }
+
+// runProjection opens the live projection in e.dir and runs it (rebuilding
+// if needed) until it has folded the whole stream; it keeps running until
+// the test ends.
+func (e *env) runProjection(t testing.TB) *projections.Projection {
+	t.Helper()
+	p, err := projections.OpenProjection(projections.ProjectionConfig{JS: e.js, Stream: streamName, Dir: e.dir, Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+		p.Close()
+	})
+	want := e.lastSeq(t)
+	for start := time.Now(); p.Checkpoint() < want || p.Rebuilding() != nil; time.Sleep(5 * time.Millisecond) {
+		if time.Since(start) > 30*time.Second {
+			t.Fatalf("projection stuck at %d of %d", p.Checkpoint(), want)
+		}
+	}
+	return p
+}

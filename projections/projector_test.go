@@ -78,7 +78,7 @@ func TestProjector(t *testing.T) {
 		defer fresh.Close()
 		e.project(t, fresh)
 		if got := dump(t, fresh); got != incremental {
-			t.Fatalf("a projection folded across restarts differs from a clean fold:\n%s\n--- clean ---\n%s", incremental, got)
+			t.Fatalf("a projection folded across restarts differs from a clean fold:\n%.600s\n--- clean ---\n%.600s", incremental, got)
 		}
 	})
 }

@@ -78,6 +78,8 @@ func (s *Store) ListRefunds(f RefundFilter) (RefundPage, error) {
 		}
 		after, start = c, c
 	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
 	if err != nil {
 		return RefundPage{}, err
@@ -98,8 +100,10 @@ func (s *Store) ListRefunds(f RefundFilter) (RefundPage, error) {
 		if !ok || (f.Platform != "" && p != f.Platform) {
 			continue
 		}
-		rec, err := s.Refund(p, id)
-		if err != nil {
+		var rec ledger.RefundRecord
+		rk := refundKey(p, id)
+		b, err := s.getLocked(rk)
+		if err := decodeJSON(rk, b, err, &rec); err != nil {
 			return RefundPage{}, fmt.Errorf("list: index entry %q: %w", k, err)
 		}
 		st := rec.State

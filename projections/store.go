@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"strconv"
+	"sync"
 
 	"github.com/cockroachdb/pebble/v2"
 
@@ -19,9 +20,14 @@ import (
 var ErrNotFound = errors.New("not found")
 
 // Store is the Pebble database of a projection. It is safe for concurrent
-// use: one writer (the projector) and any number of readers.
+// use: one writer (the projector) and any number of readers. A rebuilt
+// projection replaces the database under a Store in one step (swap), so
+// readers never see a closed or half-built one.
 type Store struct {
-	db *pebble.DB
+	dir string
+	log *slog.Logger
+	mu  sync.RWMutex // held for reading by every access to db; for writing by Close and swap
+	db  *pebble.DB
 }
 
 // OpenStore opens (creating if needed) the projection in dir. Pebble locks
@@ -31,15 +37,30 @@ func OpenStore(dir string, log *slog.Logger) (*Store, error) {
 	if log == nil {
 		log = slog.Default()
 	}
+	db, err := openPebble(dir, log)
+	if err != nil {
+		return nil, err
+	}
+	return &Store{dir: dir, log: log, db: db}, nil
+}
+
+func openPebble(dir string, log *slog.Logger) (*pebble.DB, error) {
 	db, err := pebble.Open(dir, &pebble.Options{Logger: pebbleLogger{log}})
 	if err != nil {
 		return nil, fmt.Errorf("open pebble %s: %w", dir, err)
 	}
-	return &Store{db: db}, nil
+	return db, nil
 }
 
+// Dir returns the directory the store lives in.
+func (s *Store) Dir() string { return s.dir }
+
 // Close flushes and closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.db.Close()
+}
 
 // Checkpoint returns the last stream sequence folded into the store (0: none).
 func (s *Store) Checkpoint() (uint64, error) {
@@ -83,6 +104,10 @@ func (s *Store) Order(p proto.Platform, orderID string) (ledger.OrderRecord, err
 
 func (s *Store) getJSON(key []byte, v any) error {
 	b, err := s.get(key)
+	return decodeJSON(key, b, err, v)
+}
+
+func decodeJSON(key, b []byte, err error, v any) error {
 	if err != nil {
 		return err
 	}
@@ -97,6 +122,13 @@ func (s *Store) getJSON(key []byte, v any) error {
 
 // get returns a copy of the value at key, nil when absent.
 func (s *Store) get(key []byte) ([]byte, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.getLocked(key)
+}
+
+// getLocked is get for a caller that holds s.mu.
+func (s *Store) getLocked(key []byte) ([]byte, error) {
 	v, closer, err := s.db.Get(key)
 	if errors.Is(err, pebble.ErrNotFound) {
 		return nil, nil
@@ -116,6 +148,8 @@ func (s *Store) scan(prefix []byte, fn func(k, v []byte) bool) error {
 
 // scanFrom is scan starting at the first key >= start.
 func (s *Store) scanFrom(prefix, start []byte, fn func(k, v []byte) bool) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
 	if err != nil {
 		return err

@@ -100,15 +100,13 @@ func serve(ctx context.Context, f serveFlags, log *slog.Logger, out interface{ W
 		return err
 	}
 
-	store, err := openProjection(ctx, filepath.Join(f.data, "pebble"), log)
+	proj, err := projections.OpenProjection(projections.ProjectionConfig{
+		JS: js, Stream: ingest.StreamName, Dir: filepath.Join(f.data, "pebble"), Logger: log,
+	})
 	if err != nil {
 		return err
 	}
-	defer store.Close()
-	proj, err := projections.NewProjector(projections.Config{JS: js, Stream: ingest.StreamName, Store: store, Logger: log})
-	if err != nil {
-		return err
-	}
+	defer proj.Close()
 	projCtx, cancelProj := context.WithCancel(context.WithoutCancel(ctx))
 	projDone := make(chan error, 1)
 	go func() { projDone <- proj.Run(projCtx) }()
@@ -135,7 +133,7 @@ func serve(ctx context.Context, f serveFlags, log *slog.Logger, out interface{ W
 	mux := http.NewServeMux()
 	mux.Handle("/callbacks/xportcn", h)
 	cbSrv := ingest.NewHTTPServer(f.listen, mux)
-	api := &projections.API{Store: store, Projector: proj, Logger: log, LastSeq: func(ctx context.Context) (uint64, error) {
+	api := &projections.API{Projection: proj, Logger: log, LastSeq: func(ctx context.Context) (uint64, error) {
 		info, err := stream.Info(ctx)
 		if err != nil {
 			return 0, err
@@ -215,9 +213,4 @@ func startNATS(f serveFlags) (*server.Server, error) {
 		return nil, fmt.Errorf("--sync %q: want always or interval", f.sync)
 	}
 	return ingest.StartEmbeddedNATS(opts)
-}
-
-// openProjection opens the Pebble projection.
-func openProjection(ctx context.Context, dir string, log *slog.Logger) (*projections.Store, error) {
-	return projections.OpenStore(dir, log)
 }

@@ -1,0 +1,195 @@
+package projections
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"refundledger/ledger"
+)
+
+// CaughtUpWithin is how close (in messages) a rebuild must come to the
+// stream's last sequence before it is considered caught up and may replace
+// the live projection; the live projector folds the rest.
+const CaughtUpWithin = DefaultMaxBatch
+
+// RebuildConfig configures Rebuild.
+type RebuildConfig struct {
+	JS     jetstream.JetStream
+	Stream string
+	// Dir is where the new projection is built. A partial build of the same
+	// fold version left there by an interrupted rebuild is resumed (it is a
+	// consistent projection up to its checkpoint); anything else is removed.
+	Dir      string
+	Logger   *slog.Logger
+	MaxBatch int
+	// Progress, when set, is called about every ProgressEvery and once at the end.
+	Progress func(RebuildProgress)
+	// Now is the clock for rates; default time.Now.
+	Now func() time.Time
+}
+
+// ProgressEvery is how often Rebuild reports progress.
+const ProgressEvery = 250 * time.Millisecond
+
+// RebuildProgress says how far a rebuild has come.
+type RebuildProgress struct {
+	Dir        string    `json:"dir"`
+	Checkpoint uint64    `json:"checkpoint"` // last sequence folded into the new projection
+	Target     uint64    `json:"target"`     // the stream's last sequence when last looked at
+	Started    time.Time `json:"started"`
+	Elapsed    float64   `json:"elapsedSeconds"`
+	Rate       float64   `json:"rate"` // messages per second since the start
+	Done       bool      `json:"done"`
+}
+
+// Rebuild folds the stream from its first message into a new store at
+// cfg.Dir until it has caught up (within CaughtUpWithin of the stream's last
+// sequence), and returns that store open, with no projector running. If ctx
+// ends first it returns ctx's error and leaves the partial build to be resumed.
+func Rebuild(ctx context.Context, cfg RebuildConfig) (*Store, error) {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if err := prepareRebuildDir(cfg.Dir, cfg.Logger); err != nil {
+		return nil, err
+	}
+	store, err := OpenStore(cfg.Dir, cfg.Logger)
+	if err != nil {
+		return nil, err
+	}
+	fail := func(err error) (*Store, error) {
+		store.Close()
+		return nil, err
+	}
+	proj, err := NewProjector(Config{JS: cfg.JS, Stream: cfg.Stream, Store: store, Logger: cfg.Logger, MaxBatch: cfg.MaxBatch})
+	if err != nil {
+		return fail(err)
+	}
+	stream, err := cfg.JS.Stream(ctx, cfg.Stream)
+	if err != nil {
+		return fail(fmt.Errorf("rebuild: stream %s: %w", cfg.Stream, err))
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- proj.Run(runCtx) }()
+	halt := func() error {
+		stop()
+		return <-done
+	}
+
+	prog := RebuildProgress{Dir: cfg.Dir, Started: cfg.Now()}
+	startCP := proj.Checkpoint()
+	tick := time.NewTicker(ProgressEvery)
+	defer tick.Stop()
+	for {
+		prog.Checkpoint = proj.Checkpoint()
+		prog.Elapsed = cfg.Now().Sub(prog.Started).Seconds()
+		if prog.Elapsed > 0 {
+			prog.Rate = float64(prog.Checkpoint-startCP) / prog.Elapsed
+		}
+		// The target is the stream's end when first looked at; reached, it is
+		// looked at again, and the rebuild ends once it is within
+		// CaughtUpWithin of the end.
+		if prog.Target == 0 || prog.Checkpoint >= prog.Target {
+			info, err := stream.Info(ctx)
+			if err != nil {
+				return fail(errors.Join(fmt.Errorf("rebuild: stream info: %w", err), halt()))
+			}
+			last := info.State.LastSeq
+			if prog.Target != 0 && prog.Checkpoint+CaughtUpWithin >= last || last == 0 {
+				if err := halt(); err != nil {
+					return fail(err)
+				}
+				prog.Checkpoint, prog.Target, prog.Done = proj.Checkpoint(), last, true
+				if cfg.Progress != nil {
+					cfg.Progress(prog)
+				}
+				return store, nil
+			}
+			prog.Target = last
+		}
+		if cfg.Progress != nil {
+			cfg.Progress(prog)
+		}
+		select {
+		case <-ctx.Done():
+			return fail(errors.Join(ctx.Err(), halt()))
+		case err := <-done:
+			if err == nil {
+				err = errors.New("rebuild: the projector stopped early")
+			}
+			return fail(err)
+		case <-tick.C:
+		}
+	}
+}
+
+// prepareRebuildDir keeps a resumable partial build of this fold version in
+// dir and removes anything else.
+func prepareRebuildDir(dir string, log *slog.Logger) error {
+	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	s, err := OpenStore(dir, log)
+	if err == nil {
+		v, verr := s.FoldVersion()
+		cerr := s.Close()
+		if verr == nil && cerr == nil && v == ledger.FoldVersion {
+			return nil
+		}
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return fmt.Errorf("rebuild: clear %s: %w", dir, err)
+	}
+	return nil
+}
+
+// swap replaces the store's database by the (closed) projection in dir:
+// close, rename the live dir aside, rename dir into its place, reopen, then
+// delete the old one. Readers wait for the few milliseconds this takes and
+// never see a closed database. A crash in between leaves the live dir
+// missing or old; either way the next start folds from the stream again, so
+// the projection is never wrong, at worst rebuilt twice.
+func (s *Store) swap(dir string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("swap: close %s: %w", s.dir, err)
+	}
+	prev := s.dir + ".prev"
+	if err := os.RemoveAll(prev); err != nil {
+		return err
+	}
+	renameErr := os.Rename(s.dir, prev)
+	if renameErr == nil {
+		renameErr = os.Rename(dir, s.dir)
+	}
+	db, err := openPebble(s.dir, s.log)
+	if err != nil {
+		return errors.Join(renameErr, err)
+	}
+	s.db = db
+	if renameErr != nil {
+		return fmt.Errorf("swap %s into %s: %w", dir, s.dir, renameErr)
+	}
+	return os.RemoveAll(prev)
+}
+
+// Replace swaps the rebuilt store into s's place. The rebuilt store is closed
+// by Replace and must not be used after.
+func (s *Store) Replace(rebuilt *Store) error {
+	dir := rebuilt.Dir()
+	if err := rebuilt.Close(); err != nil {
+		return err
+	}
+	return s.swap(dir)
+}
