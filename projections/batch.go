@@ -197,6 +197,9 @@ func (b *batch) commit() error {
 	n := map[uint64]int{}
 	for i, f := range b.facts {
 		seq := b.factSeq[i]
+		if n[seq] > maxFactIndex {
+			return fmt.Errorf("callback %d yields more than %d facts", seq, maxFactIndex+1)
+		}
 		if err := setJSON(wb, outboxKey(seq, n[seq]), f); err != nil {
 			return err
 		}

@@ -11,7 +11,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strconv"
-	"sync"
 	"syscall"
 	"time"
 
@@ -107,16 +106,12 @@ func serve(ctx context.Context, f serveFlags, log *slog.Logger, out interface{ W
 		return err
 	}
 	defer proj.Close()
-	projCtx, cancelProj := context.WithCancel(context.WithoutCancel(ctx))
-	projDone := make(chan error, 1)
-	go func() { projDone <- proj.Run(projCtx) }()
-	// stopProjector flushes the projector's last batch; it runs before Pebble
-	// closes on every path out of serve.
-	stopProjector := sync.OnceValue(func() error {
-		cancelProj()
-		return <-projDone
-	})
-	defer stopProjector()
+	if _, err := projections.EnsureEventsStream(ctx, js, 1); err != nil {
+		return err
+	}
+	relay := &projections.Relay{JS: js, Store: proj.Store, Logger: log}
+	bg := runBackground(ctx, proj.Run, relay.Run)
+	defer bg.stop()
 
 	nonces, err := ingest.NewKVNonceStore(ctx, js, 1)
 	if err != nil {
@@ -133,13 +128,7 @@ func serve(ctx context.Context, f serveFlags, log *slog.Logger, out interface{ W
 	mux := http.NewServeMux()
 	mux.Handle("/callbacks/xportcn", h)
 	cbSrv := ingest.NewHTTPServer(f.listen, mux)
-	api := &projections.API{Projection: proj, Logger: log, LastSeq: func(ctx context.Context) (uint64, error) {
-		info, err := stream.Info(ctx)
-		if err != nil {
-			return 0, err
-		}
-		return info.State.LastSeq, nil
-	}}
+	api := &projections.API{Projection: proj, Logger: log, LastSeq: streamLastSeq(stream)}
 	adminSrv := &http.Server{Addr: f.adminListen, Handler: api.Handler(), ReadHeaderTimeout: 5 * time.Second}
 
 	cbLn, err := net.Listen("tcp", f.listen)
@@ -168,9 +157,8 @@ func serve(ctx context.Context, f serveFlags, log *slog.Logger, out interface{ W
 	case <-ctx.Done():
 	case err := <-srvErr:
 		runErr = fmt.Errorf("listener: %w", err)
-	case err := <-projDone:
-		projDone <- err // for stopProjector
-		runErr = fmt.Errorf("projector stopped: %w", err)
+	case err := <-bg.failed:
+		runErr = fmt.Errorf("projector or relay stopped: %w", err)
 	}
 	log.Info("shutting down")
 	shCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -182,7 +170,7 @@ func serve(ctx context.Context, f serveFlags, log *slog.Logger, out interface{ W
 	if err := h.Close(shCtx); err != nil {
 		runErr = errors.Join(runErr, err)
 	}
-	if err := stopProjector(); err != nil && runErr == nil {
+	if err := bg.stop(); err != nil && runErr == nil {
 		runErr = err
 	}
 	if err := adminSrv.Shutdown(shCtx); err != nil {

@@ -3,6 +3,7 @@ package main_test
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -16,6 +17,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // The end-to-end tests drive the built binary the way a user does.
@@ -52,6 +56,7 @@ type service struct {
 	cmd      *exec.Cmd
 	callback string // POST URL
 	admin    string // base URL
+	nats     string // client URL
 	stderr   *bytes.Buffer
 	done     chan error
 }
@@ -59,6 +64,7 @@ type service struct {
 var (
 	reCallbacks = regexp.MustCompile(`^\s+callbacks\s+(\S+)`)
 	reAdmin     = regexp.MustCompile(`^\s+admin\s+(http://[^/]+)/`)
+	reNATS      = regexp.MustCompile(`^\s+nats\s+(nats://\S+)`)
 )
 
 // startServe starts serve on dir with free ports and waits for its banner.
@@ -78,7 +84,10 @@ func startServe(t *testing.T, dir string, extra ...string) *service {
 	}
 	sc := bufio.NewScanner(stdout)
 	deadline := time.AfterFunc(30*time.Second, func() { cmd.Process.Kill() })
-	for sc.Scan() && (s.callback == "" || s.admin == "") {
+	for sc.Scan() && (s.callback == "" || s.admin == "" || s.nats == "") {
+		if m := reNATS.FindStringSubmatch(sc.Text()); m != nil {
+			s.nats = m[1]
+		}
 		if m := reCallbacks.FindStringSubmatch(sc.Text()); m != nil {
 			s.callback = m[1]
 		}
@@ -236,6 +245,13 @@ func TestServeEndToEnd(t *testing.T) {
 	}
 	_, order := s.get(t, "/v1/orders/1688/3305075341149134260")
 	_, status := s.get(t, "/v1/status")
+	var counts struct{ Counts struct{ Facts uint64 } }
+	if err := json.Unmarshal(status, &counts); err != nil || counts.Counts.Facts == 0 {
+		t.Fatalf("status %s: %v", status, err)
+	}
+	if n := s.eventCount(t, counts.Counts.Facts); n != counts.Counts.Facts {
+		t.Fatalf("REFUND_EVENTS holds %d events, the outbox %d facts", n, counts.Counts.Facts)
+	}
 
 	t.Run("SecondServeOnSameDataRefuses", func(t *testing.T) {
 		out, err := exec.Command(mustBuild(t), "serve", "--data", dir, "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--nats-listen", "127.0.0.1:0").CombinedOutput()
@@ -252,6 +268,9 @@ func TestServeEndToEnd(t *testing.T) {
 		requireSame(t, s, "/v1/refunds/1688/TQ142969441872889407", refund)
 		requireSame(t, s, "/v1/orders/1688/3305075341149134260", order)
 		requireSame(t, s, "/v1/status", status)
+		if n := s.eventCount(t, counts.Counts.Facts); n != counts.Counts.Facts {
+			t.Fatalf("after a restart REFUND_EVENTS holds %d events, want %d", n, counts.Counts.Facts)
+		}
 	})
 
 	t.Run("DeletedProjectionIsRebuiltIdentical", func(t *testing.T) {
@@ -264,7 +283,42 @@ func TestServeEndToEnd(t *testing.T) {
 		requireSame(t, s, "/v1/refunds/1688/TQ142969441872889407", refund)
 		requireSame(t, s, "/v1/orders/1688/3305075341149134260", order)
 		requireSame(t, s, "/v1/status", status)
+		if n := s.eventCount(t, counts.Counts.Facts); n != counts.Counts.Facts {
+			t.Fatalf("after a rebuild REFUND_EVENTS holds %d events, want %d: facts published twice", n, counts.Counts.Facts)
+		}
 	})
+}
+
+// eventCount waits until REFUND_EVENTS holds want events (or times out) and
+// returns how many it holds, after a pause long enough for extra ones.
+func (s *service) eventCount(t *testing.T, want uint64) uint64 {
+	t.Helper()
+	nc, err := nats.Connect(s.nats)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n uint64
+	for start := time.Now(); time.Since(start) < 20*time.Second; time.Sleep(20 * time.Millisecond) {
+		st, err := js.Stream(context.Background(), "REFUND_EVENTS")
+		if err != nil {
+			continue
+		}
+		info, err := st.Info(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n = info.State.Msgs; n >= want {
+			time.Sleep(300 * time.Millisecond)
+			info, _ = st.Info(context.Background())
+			return info.State.Msgs
+		}
+	}
+	return n
 }
 
 func requireSame(t *testing.T, s *service, path string, want []byte) {

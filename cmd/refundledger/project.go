@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/spf13/cobra"
+
+	"refundledger/ingest"
+	"refundledger/projections"
+)
+
+func projectCmd() *cobra.Command {
+	var data, natsURL, adminListen string
+	cmd := &cobra.Command{
+		Use:   "project",
+		Short: "Run only the projector (and optionally the admin API) against a NATS server",
+		Long: `Fold the callback stream of a NATS server or cluster into DATA/pebble and keep
+folding as callbacks arrive. This is the projector of serve on its own, for
+deployments where NATS runs apart; it can be stopped (even killed) at any
+moment and resumes after its last committed batch.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
+			return project(ctx, data, natsURL, adminListen, log, cmd.OutOrStdout())
+		},
+	}
+	cmd.Flags().StringVar(&data, "data", "./data", "data directory of the projection (DATA/pebble) and its lock")
+	cmd.Flags().StringVar(&natsURL, "nats", nats.DefaultURL, "NATS server holding the "+ingest.StreamName+" stream")
+	cmd.Flags().StringVar(&adminListen, "admin-listen", "", "serve the admin API (queries, status) on this address; empty: none")
+	return cmd
+}
+
+func project(ctx context.Context, data, natsURL, adminListen string, log *slog.Logger, out io.Writer) error {
+	if err := os.MkdirAll(data, 0o755); err != nil {
+		return err
+	}
+	unlock, err := lockDataDir(data)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	nc, err := nats.Connect(natsURL, nats.Name("refundledger project"), nats.MaxReconnects(-1))
+	if err != nil {
+		return fmt.Errorf("connect to %s: %w", natsURL, err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return err
+	}
+	stream, err := js.Stream(ctx, ingest.StreamName)
+	if err != nil {
+		return fmt.Errorf("stream %s on %s: %w", ingest.StreamName, natsURL, err)
+	}
+	proj, err := projections.OpenProjection(projections.ProjectionConfig{JS: js, Stream: ingest.StreamName, Dir: filepath.Join(data, "pebble"), Logger: log})
+	if err != nil {
+		return err
+	}
+	defer proj.Close()
+	if adminListen != "" {
+		api := &projections.API{Projection: proj, Logger: log, LastSeq: streamLastSeq(stream)}
+		ln, err := net.Listen("tcp", adminListen)
+		if err != nil {
+			return fmt.Errorf("admin listener: %w", err)
+		}
+		srv := &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 5 * time.Second}
+		go srv.Serve(ln)
+		defer srv.Close()
+		fmt.Fprintf(out, "  admin      http://%s/v1/status\n", ln.Addr())
+	}
+	if _, err := projections.EnsureEventsStream(ctx, js, 1); err != nil {
+		return err
+	}
+	relay := &projections.Relay{JS: js, Store: proj.Store, Logger: log}
+	fmt.Fprintf(out, "refundledger projecting %s from %s into %s\n", ingest.StreamName, natsURL, filepath.Join(data, "pebble"))
+	bg := runBackground(ctx, proj.Run, relay.Run)
+	select {
+	case <-ctx.Done():
+	case err := <-bg.failed:
+		return errors.Join(err, bg.stop())
+	}
+	return bg.stop()
+}
+
+// streamLastSeq reads the stream's last sequence, for /v1/status.
+func streamLastSeq(stream jetstream.Stream) func(context.Context) (uint64, error) {
+	return func(ctx context.Context) (uint64, error) {
+		info, err := stream.Info(ctx)
+		if err != nil {
+			return 0, err
+		}
+		return info.State.LastSeq, nil
+	}
+}

@@ -1,0 +1,76 @@
+package projections
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"refundledger/ledger"
+)
+
+// EventsStream is the stream downstream services consume. Subjects:
+//
+//	refunds.<platform>.<kind>.<orderId>.<refundId>
+//	orders.<platform>.<kind>.<orderId>
+//
+// kind is a ledger.Fact kind (opened, transition, succeeded, closed, posting,
+// anomaly, status_changed, price_corrected); a missing id is "_". The
+// payload is the ledger.Fact as JSON; Nats-Msg-Id is the fact's id.
+const EventsStream = "REFUND_EVENTS"
+
+// Headers on every event, besides Nats-Msg-Id: where the fact sits in the
+// outbox, which is how a relay knows where to resume.
+const (
+	HeaderSourceSeq = "Refundledger-Source-Seq" // stream sequence of the callback that made the fact true
+	HeaderFactIndex = "Refundledger-Fact-Index" // the fact's index among that callback's facts
+)
+
+// EventsStreamConfig returns the configuration of EventsStream: file
+// storage, kept without limits (facts are small and are the ledger's public
+// history), deletes denied.
+func EventsStreamConfig(replicas int) jetstream.StreamConfig {
+	return jetstream.StreamConfig{
+		Name:        EventsStream,
+		Description: "refundledger facts for downstream services, each published once",
+		Subjects:    []string{"refunds.>", "orders.>"},
+		Storage:     jetstream.FileStorage,
+		Replicas:    max(replicas, 1),
+		Duplicates:  2 * time.Minute,
+		DenyDelete:  true,
+		DenyPurge:   true,
+	}
+}
+
+// EnsureEventsStream creates or updates EventsStream.
+func EnsureEventsStream(ctx context.Context, js jetstream.JetStream, replicas int) (jetstream.Stream, error) {
+	s, err := js.CreateOrUpdateStream(ctx, EventsStreamConfig(replicas))
+	if err != nil {
+		return nil, fmt.Errorf("ensure stream %s: %w", EventsStream, err)
+	}
+	return s, nil
+}
+
+// EventSubject returns the subject a fact is published on.
+func EventSubject(f ledger.Fact) string {
+	if f.IsRefund() {
+		return "refunds." + token(string(f.Platform)) + "." + token(f.Kind) + "." + token(f.OrderID) + "." + token(f.RefundID)
+	}
+	return "orders." + token(string(f.Platform)) + "." + token(f.Kind) + "." + token(f.OrderID)
+}
+
+// token makes s safe as one subject token: letters, digits, '_' and '-'
+// are kept, anything else becomes '_'; "" becomes "_".
+func token(s string) string {
+	if s == "" {
+		return "_"
+	}
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-' {
+			return r
+		}
+		return '_'
+	}, s)
+}

@@ -1,0 +1,164 @@
+package projections
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// DefaultRelayPoll is how often an idle relay looks at the outbox.
+const DefaultRelayPoll = 100 * time.Millisecond
+
+// Relay publishes the outbox to EventsStream, each fact exactly once,
+// whatever crashes, restarts, rebuilds or replicas happen:
+//
+//   - its position is not kept locally but read from the last event in the
+//     stream (HeaderSourceSeq, HeaderFactIndex), so a rebuilt projection or
+//     another replica resumes after what was already published;
+//   - every publish expects the stream's last sequence to be the one the
+//     relay last saw, so two relays never both publish the same fact: the
+//     loser re-reads the position and skips what the winner published.
+//
+// The outbox order is the stream order of the callbacks, which is the same
+// on every replica and after every rebuild with the same fold version.
+type Relay struct {
+	JS     jetstream.JetStream
+	Store  func() *Store // the live store (it may be swapped by a rebuild)
+	Logger *slog.Logger
+	Poll   time.Duration // 0: DefaultRelayPoll
+	Batch  int           // facts read from the outbox at a time; 0: 500
+
+	// local is the last fact this relay handled, published or found to be a
+	// duplicate (a fact id already in the stream, which does not move the
+	// stream's position). Only the relay's goroutine uses it.
+	local *position
+}
+
+// position is a place in the outbox: the fact (Seq, N) and the events
+// stream's last sequence when it was read.
+type position struct {
+	seq, n  uint64
+	lastSeq uint64
+	empty   bool // nothing published yet
+}
+
+// Run publishes until ctx ends. It returns nil when ctx ends, or an error
+// that is not a publish conflict (the stream missing, a store failure).
+func (r *Relay) Run(ctx context.Context) error {
+	if r.Poll <= 0 {
+		r.Poll = DefaultRelayPoll
+	}
+	if r.Batch <= 0 {
+		r.Batch = 500
+	}
+	if r.Logger == nil {
+		r.Logger = slog.Default()
+	}
+	stream, err := r.JS.Stream(ctx, EventsStream)
+	if err != nil {
+		return fmt.Errorf("relay: stream %s: %w", EventsStream, err)
+	}
+	for {
+		n, err := r.publishSome(ctx, stream)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(r.Poll):
+		}
+	}
+}
+
+// publishSome publishes the next batch of facts after the stream's position
+// and returns how many it published.
+func (r *Relay) publishSome(ctx context.Context, stream jetstream.Stream) (int, error) {
+	pos, err := readPosition(ctx, stream)
+	if err != nil {
+		return 0, err
+	}
+	from := pos
+	if l := r.local; l != nil && (from.empty || l.seq > from.seq || l.seq == from.seq && l.n > from.n) {
+		from.seq, from.n, from.empty = l.seq, l.n, false
+	}
+	afterSeq, afterN := from.seq, int(from.n)
+	if from.empty {
+		afterSeq, afterN = 0, -1
+	}
+	entries, err := r.Store().OutboxAfter(afterSeq, afterN, r.Batch)
+	if err != nil {
+		return 0, err
+	}
+	published := 0
+	last := pos.lastSeq
+	for _, e := range entries {
+		body, err := json.Marshal(e.Fact)
+		if err != nil {
+			return published, fmt.Errorf("relay: encode fact %s: %w", e.Fact.ID, err)
+		}
+		m := nats.NewMsg(EventSubject(e.Fact))
+		m.Data = body
+		m.Header.Set(jetstream.MsgIDHeader, e.Fact.ID)
+		m.Header.Set(HeaderSourceSeq, strconv.FormatUint(e.Seq, 10))
+		m.Header.Set(HeaderFactIndex, strconv.Itoa(e.N))
+		ack, err := r.JS.PublishMsg(ctx, m, jetstream.WithExpectLastSequence(last))
+		if isWrongLastSequence(err) {
+			return published, nil // another relay published: re-read the position
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return published, nil
+			}
+			r.Logger.Warn("relay: publish failed; will retry", "fact", e.Fact.ID, "err", err)
+			return published, nil
+		}
+		r.local = &position{seq: e.Seq, n: uint64(e.N)}
+		if ack.Duplicate {
+			continue // already in the stream; the stream's last sequence did not move
+		}
+		last = ack.Sequence
+		published++
+	}
+	return published, nil
+}
+
+// readPosition reads the outbox position of the last event in the stream.
+func readPosition(ctx context.Context, stream jetstream.Stream) (position, error) {
+	info, err := stream.Info(ctx)
+	if err != nil {
+		return position{}, fmt.Errorf("relay: stream info: %w", err)
+	}
+	if info.State.LastSeq == 0 {
+		return position{empty: true}, nil
+	}
+	msg, err := stream.GetMsg(ctx, info.State.LastSeq)
+	if err != nil {
+		return position{}, fmt.Errorf("relay: last event %d: %w", info.State.LastSeq, err)
+	}
+	seq, err1 := strconv.ParseUint(msg.Header.Get(HeaderSourceSeq), 10, 64)
+	n, err2 := strconv.ParseUint(msg.Header.Get(HeaderFactIndex), 10, 64)
+	if err := errors.Join(err1, err2); err != nil {
+		return position{}, fmt.Errorf("relay: last event %d has no outbox position: %w", info.State.LastSeq, err)
+	}
+	return position{seq: seq, n: n, lastSeq: info.State.LastSeq}, nil
+}
+
+func isWrongLastSequence(err error) bool {
+	var apiErr *jetstream.APIError
+	return errors.As(err, &apiErr) &&
+		(apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence || apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant)
+}

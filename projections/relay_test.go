@@ -1,0 +1,120 @@
+package projections_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"refundledger/projections"
+)
+
+// events returns every event in REFUND_EVENTS: Nats-Msg-Id per message.
+func (e *env) events(t testing.TB) []string {
+	t.Helper()
+	ctx := context.Background()
+	s, err := e.js.Stream(ctx, projections.EventsStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for seq := uint64(1); seq <= info.State.LastSeq; seq++ {
+		m, err := s.GetMsg(ctx, seq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, m.Header.Get(jetstream.MsgIDHeader))
+	}
+	return ids
+}
+
+// relayUntil runs relays (concurrently) until the events stream holds want
+// events, then stops them.
+func (e *env) relayUntil(t testing.TB, store *projections.Store, want int, relays int) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for range relays {
+		wg.Add(1)
+		r := &projections.Relay{JS: e.js, Store: func() *projections.Store { return store }, Logger: quiet(), Poll: 5 * time.Millisecond, Batch: 7}
+		go func() {
+			defer wg.Done()
+			if err := r.Run(ctx); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	s, _ := e.js.Stream(context.Background(), projections.EventsStream)
+	for start := time.Now(); ; time.Sleep(10 * time.Millisecond) {
+		info, err := s.Info(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if int(info.State.Msgs) >= want {
+			break
+		}
+		if time.Since(start) > 20*time.Second {
+			t.Fatalf("relay stuck at %d of %d events", info.State.Msgs, want)
+		}
+	}
+	time.Sleep(50 * time.Millisecond) // a relay that would publish too much has the time to
+	cancel()
+	wg.Wait()
+}
+
+func TestRelay(t *testing.T) {
+	e := mustEnv(t)
+	if _, err := projections.EnsureEventsStream(context.Background(), e.js, 1); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 20 {
+		e.publish(t, variant(t, i, []string{"refundsuccess", "waitselleragree"}[i%2]))
+	}
+	for _, name := range []string{"1688-order-create.json", "1688-order-pay-success.json"} {
+		e.publish(t, fixture(t, name))
+	}
+	store := mustOpenStore(t, e.dir)
+	defer store.Close()
+	e.project(t, store)
+	outbox, err := store.Outbox(0, 1_000_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	requireOnce := func(t *testing.T, got []string, want []projections.OutboxEntry) {
+		t.Helper()
+		if len(got) != len(want) {
+			t.Fatalf("%d events, want %d", len(got), len(want))
+		}
+		for i := range want {
+			if got[i] != want[i].Fact.ID {
+				t.Fatalf("event %d is %s, want %s", i, got[i], want[i].Fact.ID)
+			}
+		}
+	}
+
+	t.Run("TwoRelaysPublishEachFactOnceInOutboxOrder", func(t *testing.T) {
+		e.relayUntil(t, store, len(outbox), 2)
+		requireOnce(t, e.events(t), outbox)
+	})
+
+	t.Run("ARebuiltProjectionPublishesNothingAgain", func(t *testing.T) {
+		fresh := mustOpenStore(t, t.TempDir())
+		defer fresh.Close()
+		e.project(t, fresh)
+		e.publish(t, variant(t, 99, "refundclose"))
+		e.project(t, fresh)
+		more, err := fresh.Outbox(0, 1_000_000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.relayUntil(t, fresh, len(more), 1)
+		requireOnce(t, e.events(t), more)
+	})
+}
