@@ -1,7 +1,9 @@
 package projections
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -26,6 +28,9 @@ type API struct {
 	// LastSeq returns the stream's last sequence.
 	LastSeq func(context.Context) (uint64, error)
 	Logger  *slog.Logger
+	// Metrics, when set, writes the metrics of other parts (the ingester)
+	// after the projection's, on GET /metrics.
+	Metrics func(*proto.Metrics)
 }
 
 // Handler returns the admin routes:
@@ -35,7 +40,9 @@ type API struct {
 //	GET /v1/refunds/{platform}/{refundId}/history
 //	GET /v1/orders/{platform}/{orderId}
 //	GET /v1/status
-//	GET /healthz
+//	GET /healthz   the process serves
+//	GET /readyz    the stream is reachable and no rebuild is under way
+//	GET /metrics   Prometheus text format
 func (a *API) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/refunds", a.listRefunds)
@@ -46,6 +53,8 @@ func (a *API) Handler() http.Handler {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		proto.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
+	mux.HandleFunc("GET /readyz", a.getReady)
+	mux.HandleFunc("GET /metrics", a.getMetrics)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		proto.WriteError(w, http.StatusNotFound, proto.CodeNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path)
 	})
@@ -125,6 +134,34 @@ func (a *API) getStatus(w http.ResponseWriter, r *http.Request) {
 		st.Lag = last - st.Checkpoint
 	}
 	proto.WriteJSON(w, http.StatusOK, st)
+}
+
+func (a *API) getReady(w http.ResponseWriter, r *http.Request) {
+	if _, err := a.LastSeq(r.Context()); err != nil {
+		proto.WriteError(w, http.StatusServiceUnavailable, proto.CodeUnavailable, "the stream cannot be reached: "+err.Error())
+		return
+	}
+	if rb := a.Projection.Rebuilding(); rb != nil {
+		proto.WriteError(w, http.StatusServiceUnavailable, proto.CodeUnavailable,
+			fmt.Sprintf("rebuilding the projection: %d of %d callbacks folded", rb.Checkpoint, rb.Target))
+		return
+	}
+	proto.WriteJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+func (a *API) getMetrics(w http.ResponseWriter, r *http.Request) {
+	last, err := a.LastSeq(r.Context())
+	if err != nil {
+		a.Logger.Warn("metrics: stream info", "err", err)
+	}
+	var buf bytes.Buffer
+	m := proto.NewMetrics(&buf)
+	a.Projection.WriteMetrics(m, last)
+	if a.Metrics != nil {
+		a.Metrics(m)
+	}
+	w.Header().Set("Content-Type", "text/plain; version=0.0.4")
+	w.Write(buf.Bytes())
 }
 
 func (a *API) platform(w http.ResponseWriter, r *http.Request) (proto.Platform, bool) {

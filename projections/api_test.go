@@ -3,9 +3,11 @@ package projections_test
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"testing"
 
 	"refundledger/projections"
@@ -110,6 +112,27 @@ func TestAPI(t *testing.T) {
 		if len(h.Deliveries) != 2 || h.Deliveries[0].Duplicate || !h.Deliveries[1].Duplicate ||
 			h.Deliveries[1].RetryCount != 2 || h.Deliveries[0].Seq >= h.Deliveries[1].Seq || len(h.Operations) != 2 {
 			t.Fatalf("history %+v", h)
+		}
+	})
+
+	t.Run("MetricsAndReadiness", func(t *testing.T) {
+		resp, err := http.Get(srv.URL + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		for _, line := range []string{
+			"refundledger_projection_checkpoint 41", "refundledger_projection_lag 0",
+			`refundledger_projection_messages_total{kind="refund"} 41`, "# TYPE refundledger_projection_facts_total counter",
+		} {
+			if !strings.Contains(string(body), line+"\n") {
+				t.Errorf("/metrics lacks %q:\n%s", line, body)
+			}
+		}
+		var ready map[string]string
+		if code := getJSON(t, srv.URL+"/readyz", &ready); code != 200 || ready["status"] != "ready" {
+			t.Errorf("readyz %d %v", code, ready)
 		}
 	})
 
