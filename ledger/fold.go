@@ -10,40 +10,41 @@ import (
 // folded is the result of folding a set of snapshots, before money.
 type folded struct {
 	auth       *Snapshot
-	ops        []proto.Operation // chronological
-	changed    []Anomaly
-	transition []Transition
-	anomalies  []Anomaly
+	transition []Transition // one per distinct operation, chronological
+	anomalies  []Anomaly    // operation_changed first, then per operation in time order
 }
 
-// foldRefund folds a set of distinct snapshots (REFUNDS.md section 3). The
-// result depends only on the set: snaps may come in any order.
+// foldRefund folds a non-empty set of distinct snapshots (REFUNDS.md section
+// 3). The result depends only on the set: snaps may be in any order, and the
+// function does not modify them.
+//
+// Deviation from the spec, on purpose: where the spec says "first" or "later
+// arrival", the fold uses an order computed from the set (authority, then
+// digest), so that the state depends on the set of callbacks only
+// (DESIGN.md invariant 3).
 func foldRefund(snaps []Snapshot) folded {
-	var f folded
-	if len(snaps) == 0 {
-		return f
-	}
-	// Canonical order: ascending authority. Everything below that needs "the
-	// first" of something uses this order, never arrival.
 	ordered := make([]*Snapshot, len(snaps))
 	for i := range snaps {
 		ordered[i] = &snaps[i]
 	}
 	sort.Slice(ordered, func(i, j int) bool { return lessAuthority(ordered[i], ordered[j]) })
-	f.auth = ordered[len(ordered)-1]
+	f := folded{auth: ordered[len(ordered)-1]}
 
-	// 1. Union by id; the version from the least authoritative snapshot that
-	// lists an id is "the first". Content differences are anomalies.
-	byID := map[string]proto.Operation{}
+	// 3.1 Union by id. "The first" version of an operation is the one in the
+	// least authoritative snapshot listing it; a different version later is
+	// recorded once per operation.
+	var ops []proto.Operation
+	var changed []string
 	for _, s := range ordered {
 		for _, op := range s.Refund.Operations {
-			prev, seen := byID[op.ID]
-			if !seen {
-				byID[op.ID] = op
+			k := indexOf(ops, op.ID)
+			if k < 0 {
+				ops = append(ops, op)
 				continue
 			}
-			if prev != op && !hasAnomaly(f.changed, op.ID) {
-				f.changed = append(f.changed, Anomaly{
+			if ops[k] != op && !contains(changed, op.ID) {
+				changed = append(changed, op.ID)
+				f.anomalies = append(f.anomalies, Anomaly{
 					Code:   AnomalyOperationChanged,
 					Detail: fmt.Sprintf("operation %s came back with different content; the first version is kept", op.ID),
 					Ref:    op.ID,
@@ -51,20 +52,17 @@ func foldRefund(snaps []Snapshot) folded {
 			}
 		}
 	}
-	f.ops = make([]proto.Operation, 0, len(byID))
-	for _, op := range byID {
-		f.ops = append(f.ops, op)
-	}
 
-	// 2. Chronological: gmtCreate, then the relative order in a snapshot
-	// listing both (lists are newest first), then id.
-	sort.SliceStable(f.ops, func(i, j int) bool {
-		a, b := f.ops[i], f.ops[j]
+	// 3.2 Chronological: gmtCreate; on a tie, the relative order in the most
+	// authoritative snapshot listing both (lists are newest first); else id.
+	sort.SliceStable(ops, func(i, j int) bool {
+		a, b := &ops[i], &ops[j]
 		if a.At != b.At {
 			return a.At < b.At
 		}
-		for _, s := range ordered {
-			ia, ib := indexOf(s.Refund.Operations, a.ID), indexOf(s.Refund.Operations, b.ID)
+		for k := len(ordered) - 1; k >= 0; k-- {
+			list := ordered[k].Refund.Operations
+			ia, ib := indexOf(list, a.ID), indexOf(list, b.ID)
 			if ia >= 0 && ib >= 0 {
 				return ia > ib
 			}
@@ -72,28 +70,29 @@ func foldRefund(snaps []Snapshot) folded {
 		return lessNumeric(a.ID, b.ID)
 	})
 
-	// 4-6. Transitions and their anomalies.
+	// 3.4-3.6 Transitions and their anomalies.
+	f.transition = make([]Transition, len(ops))
 	state := ""
-	for k, op := range f.ops {
+	for k := range ops {
+		op := &ops[k]
 		from := state
 		if k == 0 {
 			from = op.Before
 			if op.Before != "" {
 				f.anomalies = append(f.anomalies, Anomaly{
 					Code:   AnomalyHistoryIncomplete,
-					Detail: fmt.Sprintf("the oldest known operation %s starts from %q: the application was never seen", op.ID, op.Before),
+					Detail: fmt.Sprintf("the oldest known operation %s starts from %s: the application was never seen", op.ID, op.Before),
 					Ref:    op.ID,
 				})
 			}
 		}
 		to := f.auth.Refund.Status
-		if k+1 < len(f.ops) {
-			to = f.ops[k+1].Before
-			if to == "" {
-				to = from // next operation does not say; no change is known
+		if k+1 < len(ops) {
+			if to = ops[k+1].Before; to == "" {
+				to = from // the next operation does not say: no change is known
 			}
 		}
-		if from != "" && IsTerminal(from) && k > 0 {
+		if IsTerminal(from) {
 			f.anomalies = append(f.anomalies, Anomaly{
 				Code:   AnomalyActivityAfterTerminal,
 				Detail: fmt.Sprintf("operation %s (%s) happened after the refund was %s", op.ID, op.Remark, from),
@@ -103,13 +102,13 @@ func foldRefund(snaps []Snapshot) folded {
 		if !IsExpectedTransition(from, to) {
 			f.anomalies = append(f.anomalies, Anomaly{
 				Code:   AnomalyUnexpectedTransition,
-				Detail: fmt.Sprintf("operation %s moved the refund %s -> %s", op.ID, orNone(from), to),
+				Detail: fmt.Sprintf("operation %s moved the refund %s -> %s", op.ID, orNone(from), orNone(to)),
 				Ref:    op.ID,
 			})
 		}
-		f.transition = append(f.transition, Transition{
+		f.transition[k] = Transition{
 			ID: op.ID, At: Time(op.At), Type: op.Type, Remark: op.Remark, Role: op.Role, From: from, To: to,
-		})
+		}
 		state = to
 	}
 	return f
@@ -145,21 +144,21 @@ func indexOf(ops []proto.Operation, id string) int {
 	return -1
 }
 
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
 // lessNumeric compares decimal id strings as numbers (shorter is smaller).
 func lessNumeric(a, b string) bool {
 	if len(a) != len(b) {
 		return len(a) < len(b)
 	}
 	return a < b
-}
-
-func hasAnomaly(list []Anomaly, ref string) bool {
-	for _, a := range list {
-		if a.Ref == ref {
-			return true
-		}
-	}
-	return false
 }
 
 func orNone(s string) string {

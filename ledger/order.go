@@ -1,9 +1,6 @@
 package ledger
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"sort"
 
@@ -22,11 +19,13 @@ type OrderRecord struct {
 	State    Order           `json:"state"`
 }
 
-// OrderSnapshot is one distinct order message.
+// OrderSnapshot is one distinct order message: identified by its type,
+// Xportcn message id and content; PushedAt is the earliest non-zero push time
+// of the callbacks that carried it.
 type OrderSnapshot struct {
 	Digest   string             `json:"digest"`
 	Type     string             `json:"type"`
-	PushedAt int64              `json:"pushedAt"`
+	PushedAt int64              `json:"pushedAt"` // epoch ms
 	Msg      proto.OrderMessage `json:"msg"`
 }
 
@@ -65,7 +64,7 @@ type Order struct {
 	OrderNo       string         `json:"orderNo"`
 	Current       *OrderTotals   `json:"current"` // nil until an order message is seen
 	Paid          bool           `json:"paid"`
-	PaidTotal     int64          `json:"paidTotal"` // fen; meaningful when Paid
+	PaidTotal     int64          `json:"paidTotal"`     // fen; meaningful when Paid
 	StatusHistory []OrderTotals  `json:"statusHistory"` // each change of status, in time order
 	PriceHistory  []PriceChange  `json:"priceHistory"`
 	Refunds       []RefundLink   `json:"refunds"`
@@ -80,22 +79,26 @@ var typeRank = map[string]int{
 }
 
 // ApplyOrder folds one order message into rec. The newest message (by push
-// time, then lifecycle rank, then digest) decides the current status and
-// totals; an older one arriving late never overrides it.
+// time, then lifecycle rank of its type, then digest) decides the current
+// status and totals; an older one arriving late never overrides it. A message
+// that states no totals (Taobao's form) keeps the totals before it. The state
+// depends only on the set of messages applied (a retry of a message with the
+// same id and content is the same message); a fact id is returned at most
+// once; rec is never mutated.
 func ApplyOrder(rec OrderRecord, platform proto.Platform, typ string, msg proto.OrderMessage, d Delivery) (OrderRecord, []Fact) {
-	b, _ := json.Marshal(struct {
-		T string
-		M proto.OrderMessage
-		P int64
-	}{typ, msg, d.PushedAt})
-	sum := sha256.Sum256(b)
-	digest := hex.EncodeToString(sum[:12])
+	digest := orderDigest(typ, d.MessageID, &msg)
 	msgs := rec.Messages
 	i := sort.Search(len(msgs), func(i int) bool { return msgs[i].Digest >= digest })
 	if i < len(msgs) && msgs[i].Digest == digest {
-		return rec, nil
+		p := earliest(msgs[i].PushedAt, d.PushedAt)
+		if p == msgs[i].PushedAt {
+			return rec, nil
+		}
+		msgs = append([]OrderSnapshot(nil), msgs...)
+		msgs[i].PushedAt = p
+	} else {
+		msgs = append(append(append([]OrderSnapshot(nil), msgs[:i]...), OrderSnapshot{Digest: digest, Type: typ, PushedAt: d.PushedAt, Msg: msg}), msgs[i:]...)
 	}
-	msgs = append(append(append([]OrderSnapshot(nil), msgs[:i]...), OrderSnapshot{Digest: digest, Type: typ, PushedAt: d.PushedAt, Msg: msg}), msgs[i:]...)
 	next := rec
 	next.Platform, next.OrderID, next.Messages = platform, msg.OrderID, msgs
 	return next.refold()
@@ -142,14 +145,23 @@ func (rec OrderRecord) refold() (OrderRecord, []Fact) {
 			TotalAmount: m.Msg.TotalAmount, ShippingFee: m.Msg.ShippingFee, ProductAmount: m.Msg.ProductAmount,
 			At: Time(m.PushedAt),
 		}
+		if !m.Msg.HasTotals && prev != nil {
+			t.TotalAmount, t.ShippingFee, t.ProductAmount = prev.TotalAmount, prev.ShippingFee, prev.ProductAmount
+		}
+		if t.Status == "" && prev != nil {
+			t.Status = prev.Status
+		}
 		if m.Msg.OrderNo != "" {
 			st.OrderNo = m.Msg.OrderNo
 		}
 		if m.Type == proto.TypeOrderPaid || m.Msg.PayStatus == 2 || m.Msg.PaidAt != 0 {
 			st.Paid = true
 		}
-		if prev == nil || t.Status != prev.Status {
+		if t.Status != "" && (prev == nil || t.Status != prev.Status) {
 			st.StatusHistory = append(st.StatusHistory, t)
+		}
+		if !m.Msg.HasTotals && prev == nil {
+			continue // nothing known yet: no status, no totals
 		}
 		if prev == nil || t.TotalAmount != prev.TotalAmount || t.ShippingFee != prev.ShippingFee || t.ProductAmount != prev.ProductAmount {
 			pc := PriceChange{OrderTotals: t}
@@ -189,7 +201,8 @@ func orderFacts(st Order) []Fact {
 	for i := range st.StatusHistory {
 		c := st.StatusHistory[i]
 		f := base
-		f.ID, f.Kind, f.At, f.Status, f.Order = prefix+"status/"+c.Status, FactOrderStatus, c.At, c.Status, &c
+		f.ID = fmt.Sprintf("%sstatus/%d/%s", prefix, c.At, c.Status)
+		f.Kind, f.At, f.Status, f.Order = FactOrderStatus, c.At, c.Status, &c
 		out = append(out, f)
 	}
 	for i := range st.PriceHistory {

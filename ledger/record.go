@@ -4,8 +4,9 @@ import (
 	"refundledger/proto"
 )
 
-// Delivery says how a callback reached the ledger. Only PushedAt takes part
-// in the fold (as a late tie-break); the rest is carried for history.
+// Delivery says how a callback reached the ledger. Only PushedAt (the earliest
+// known push time of a message, as a late tie-break) and, for order messages,
+// MessageID (identity) take part in the fold; the rest is carried for history.
 type Delivery struct {
 	Seq        uint64 `json:"seq"`        // stream sequence
 	ReceivedAt int64  `json:"receivedAt"` // epoch ms, when the ingester got it
@@ -15,10 +16,11 @@ type Delivery struct {
 }
 
 // Snapshot is one distinct refund snapshot as the ledger keeps it: the decoded
-// record plus its digest (identity of content) and push time.
+// record plus its digest (identity of content) and the earliest non-zero push
+// time of the callbacks that carried it (0 when none said).
 type Snapshot struct {
 	Digest   string               `json:"digest"`
-	PushedAt int64                `json:"pushedAt"`
+	PushedAt int64                `json:"pushedAt"` // epoch ms
 	Refund   proto.RefundSnapshot `json:"refund"`
 }
 
@@ -47,8 +49,8 @@ type Refund struct {
 	Amounts    Amounts        `json:"amounts"`
 	Booked     int64          `json:"booked"` // fen, sum of postings
 	OnlyRefund bool           `json:"onlyRefund"`
-	CreatedAt  int64          `json:"-"`
-	UpdatedAt  int64          `json:"-"` // epoch ms of the newest known event
+	CreatedAt  Time           `json:"createdAt"` // gmtCreate of the authoritative snapshot
+	UpdatedAt  Time           `json:"updatedAt"` // the newest known event
 	Operations []Transition   `json:"operations"`
 	Postings   []Posting      `json:"postings"`
 	Anomalies  []Anomaly      `json:"anomalies"`

@@ -1,9 +1,6 @@
 package ledger
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"sort"
 	"strconv"
 
@@ -11,35 +8,52 @@ import (
 )
 
 // ApplyRefund folds one refund snapshot into rec and returns the new record
-// and the facts that became true with it (none for a snapshot already seen).
-// rec may be the zero value for a refund never seen. The record's State
-// depends only on the set of snapshots applied so far; the posting journal is
-// append-only.
+// and the facts that became true with it (none for a snapshot already seen
+// whose earliest push time does not change). rec may be the zero value for a
+// refund never seen; platform and snap.RefundID identify the refund.
+//
+// Guarantees: the record's State depends only on the set of snapshots applied
+// so far (not their order or repetition), with one exception stated by the
+// spec: the posting journal is append-only, so if a refund's amounts change
+// after it succeeded, the split of the booked total into postings depends on
+// what was seen when; Booked (their sum) does not. A fact id is returned at
+// most once over the life of a record. The input record is never mutated
+// (slices are copied on write), so callers may keep it.
 func ApplyRefund(rec RefundRecord, platform proto.Platform, snap proto.RefundSnapshot, d Delivery) (RefundRecord, []Fact) {
-	digest := snapshotDigest(snap)
+	digest := snapshotDigest(&snap)
 	snaps := rec.Snapshots
 	i := sort.Search(len(snaps), func(i int) bool { return snaps[i].Digest >= digest })
 	if i < len(snaps) && snaps[i].Digest == digest {
-		if d.PushedAt <= snaps[i].PushedAt {
+		p := earliest(snaps[i].PushedAt, d.PushedAt)
+		if p == snaps[i].PushedAt {
 			return rec, nil
 		}
 		snaps = append([]Snapshot(nil), snaps...)
-		snaps[i].PushedAt = d.PushedAt
+		snaps[i].PushedAt = p
 	} else {
-		snaps = append(append(append([]Snapshot(nil), snaps[:i]...), Snapshot{Digest: digest, PushedAt: d.PushedAt, Refund: snap}), snaps[i:]...)
+		snaps = make([]Snapshot, 0, len(rec.Snapshots)+1)
+		snaps = append(append(append(snaps, rec.Snapshots[:i]...), Snapshot{Digest: digest, PushedAt: d.PushedAt, Refund: snap}), rec.Snapshots[i:]...)
 	}
 	next := RefundRecord{Platform: platform, RefundID: snap.RefundID, Snapshots: snaps, Postings: rec.Postings, Emitted: rec.Emitted}
 	next.State = foldRefundState(&next)
-	facts, emitted := newFacts(refundFacts(next.State), rec.Emitted)
+	facts, emitted := newFacts(refundFacts(&next.State), rec.Emitted)
 	next.Emitted = emitted
 	return next, facts
+}
+
+// earliest returns the earlier of two push times, 0 meaning unknown.
+func earliest(a, b int64) int64 {
+	if a == 0 || (b != 0 && b < a) {
+		return b
+	}
+	return a
 }
 
 // foldRefundState folds rec.Snapshots, books any money now due into
 // rec.Postings (appending, never editing) and returns the state.
 func foldRefundState(rec *RefundRecord) Refund {
 	f := foldRefund(rec.Snapshots)
-	a := f.auth.Refund
+	a := &f.auth.Refund
 	st := Refund{
 		Platform:   rec.Platform,
 		RefundID:   rec.RefundID,
@@ -52,14 +66,14 @@ func foldRefundState(rec *RefundRecord) Refund {
 			ApplyPayment: a.ApplyPayment, ApplyCarriage: a.ApplyCarriage,
 			RefundPayment: a.RefundPayment, RefundCarriage: a.RefundCarriage,
 		},
-		CreatedAt:  a.CreatedAt,
-		UpdatedAt:  a.ModifiedAt,
+		CreatedAt:  Time(a.CreatedAt),
+		UpdatedAt:  Time(a.ModifiedAt),
 		Operations: f.transition,
 		Snapshots:  len(rec.Snapshots),
+		Anomalies:  f.anomalies,
 	}
-	st.Anomalies = append(append([]Anomaly{}, f.changed...), f.anomalies...)
 	if st.OrderID == "" {
-		for _, s := range rec.Snapshots {
+		for _, s := range rec.Snapshots { // sorted by digest: deterministic
 			if s.Refund.OrderID != "" {
 				st.OrderID = s.Refund.OrderID
 				break
@@ -67,24 +81,26 @@ func foldRefundState(rec *RefundRecord) Refund {
 		}
 	}
 	var successAt Time
+	succeeded := false
 	for _, t := range f.transition {
-		if int64(t.At) > st.UpdatedAt {
-			st.UpdatedAt = int64(t.At)
+		if t.At > st.UpdatedAt {
+			st.UpdatedAt = t.At
 		}
-		if successAt == 0 && t.To == StatusSuccess {
-			successAt = t.At
-		}
-	}
-	if successAt == 0 && a.Status == StatusSuccess {
-		successAt = Time(a.CompletedAt)
-		if successAt == 0 {
-			successAt = Time(a.ModifiedAt)
+		if !succeeded && PhaseOf(t.To) == PhaseSucceeded {
+			succeeded, successAt = true, t.At
 		}
 	}
-	if successAt != 0 {
+	if !succeeded && PhaseOf(a.Status) == PhaseSucceeded {
+		succeeded = true
+		successAt = Time(firstNonZero(a.CompletedAt, a.ModifiedAt, f.auth.PushedAt))
+	}
+	if succeeded {
 		rec.Postings = book(rec, a, successAt)
 	}
 	st.Postings = rec.Postings
+	if st.Postings == nil {
+		st.Postings = []Posting{}
+	}
 	for _, p := range rec.Postings {
 		st.Booked += p.Amount
 		if p.Kind == PostingAdjustment {
@@ -95,12 +111,26 @@ func foldRefundState(rec *RefundRecord) Refund {
 			})
 		}
 	}
+	if st.Anomalies == nil {
+		st.Anomalies = []Anomaly{}
+	}
 	return st
 }
 
-// book appends a posting when the money due (goods and carriage of the
-// authoritative snapshot) differs from what the journal holds.
-func book(rec *RefundRecord, a proto.RefundSnapshot, successAt Time) []Posting {
+func firstNonZero(v ...int64) int64 {
+	for _, x := range v {
+		if x != 0 {
+			return x
+		}
+	}
+	return 0
+}
+
+// book returns the journal with a posting appended when the money due (goods
+// and carriage of the authoritative snapshot) differs from what the journal
+// holds, or when nothing was booked yet (the success posting, even of 0 fen).
+// Existing postings are never edited.
+func book(rec *RefundRecord, a *proto.RefundSnapshot, successAt Time) []Posting {
 	var goods, carriage int64
 	for _, p := range rec.Postings {
 		goods += p.Goods
@@ -124,58 +154,58 @@ func book(rec *RefundRecord, a proto.RefundSnapshot, successAt Time) []Posting {
 			p.At = m
 		}
 	}
-	return append(append([]Posting(nil), rec.Postings...), p)
+	out := make([]Posting, len(rec.Postings), len(rec.Postings)+1)
+	copy(out, rec.Postings)
+	return append(out, p)
 }
 
-// refundFacts derives every fact the state supports; ids are deterministic.
-func refundFacts(st Refund) []Fact {
+// refundFacts derives every fact the state supports. Ids are deterministic and
+// a fact's content depends only on what its id names, so the same fact
+// derived from another set of snapshots of a consistent history is equal.
+func refundFacts(st *Refund) []Fact {
 	base := Fact{Platform: st.Platform, OrderID: st.OrderID, RefundID: st.RefundID}
 	prefix := string(st.Platform) + "/" + st.RefundID + "/"
-	var out []Fact
-	add := func(f Fact) { out = append(out, f) }
-	var opened Time
-	if len(st.Operations) > 0 {
-		opened = st.Operations[0].At
-	}
+	out := make([]Fact, 0, len(st.Operations)+len(st.Postings)+len(st.Anomalies)+2)
+
 	f := base
-	f.ID, f.Kind, f.At, f.Status = prefix+FactRefundOpened, FactRefundOpened, opened, st.Status
-	add(f)
+	f.ID, f.Kind, f.At = prefix+FactRefundOpened, FactRefundOpened, st.CreatedAt
+	if len(st.Operations) > 0 {
+		f.At, f.Status = st.Operations[0].At, st.Operations[0].To
+	}
+	out = append(out, f)
+	var terminalAt Time
 	for i := range st.Operations {
-		t := st.Operations[i]
+		t := &st.Operations[i]
 		f := base
-		f.ID, f.Kind, f.At, f.Status, f.Transition = prefix+"op/"+t.ID, FactRefundTransition, t.At, t.To, &t
-		add(f)
+		f.ID, f.Kind, f.At, f.Status, f.Transition = prefix+"op/"+t.ID, FactRefundTransition, t.At, t.To, t
+		out = append(out, f)
+		if terminalAt == 0 && t.To == st.Status && !IsTerminal(t.From) {
+			terminalAt = t.At
+		}
 	}
 	if st.Terminal {
 		kind := FactRefundClosed
-		if st.Status == StatusSuccess {
+		if st.Phase == PhaseSucceeded {
 			kind = FactRefundSucceeded
 		}
 		f := base
-		f.ID, f.Kind, f.Status = prefix+kind, kind, st.Status
-		if n := len(st.Operations); n > 0 {
-			f.At = st.Operations[n-1].At
+		f.ID, f.Kind, f.Status, f.At = prefix+kind, kind, st.Status, terminalAt
+		if f.At == 0 {
+			f.At = st.UpdatedAt
 		}
-		add(f)
+		out = append(out, f)
 	}
 	for i := range st.Postings {
-		p := st.Postings[i]
+		p := &st.Postings[i]
 		f := base
-		f.ID, f.Kind, f.At, f.Posting = p.ID, FactPostingBooked, p.At, &p
-		add(f)
+		f.ID, f.Kind, f.At, f.Posting = p.ID, FactPostingBooked, p.At, p
+		out = append(out, f)
 	}
 	for i := range st.Anomalies {
-		a := st.Anomalies[i]
+		a := &st.Anomalies[i]
 		f := base
-		f.ID, f.Kind, f.Anomaly = prefix+"anomaly/"+a.Code+"/"+a.Ref, FactAnomaly, &a
-		add(f)
+		f.ID, f.Kind, f.Anomaly = prefix+"anomaly/"+a.Code+"/"+a.Ref, FactAnomaly, a
+		out = append(out, f)
 	}
 	return out
-}
-
-// snapshotDigest identifies a snapshot's decoded content.
-func snapshotDigest(s proto.RefundSnapshot) string {
-	b, _ := json.Marshal(s) // a struct of strings and ints: cannot fail
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:12])
 }

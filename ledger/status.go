@@ -1,5 +1,11 @@
 package ledger
 
+import (
+	"strings"
+
+	"refundledger/proto"
+)
+
 // 1688 refund statuses (REFUNDS.md section 2).
 const (
 	StatusWaitSellerAgree   = "waitselleragree"
@@ -22,31 +28,48 @@ const (
 	PhaseUnknown        = "unknown" // a status this version does not know
 )
 
-// IsTerminal reports whether a status ends the refund (1688 or Taobao form).
-func IsTerminal(status string) bool {
-	switch status {
-	case StatusSuccess, StatusClosed, "SUCCESS", "CLOSED":
-		return true
-	}
-	return false
+// phases maps every native status this version knows, 1688 (lower case) and
+// Taobao (upper case), to its phase.
+var phases = map[string]string{
+	StatusWaitSellerAgree:   PhasePendingSeller,
+	StatusWaitBuyerModify:   PhasePendingBuyer,
+	StatusWaitBuyerSend:     PhasePendingReturn,
+	StatusWaitSellerReceive: PhasePendingReceipt,
+	StatusSuccess:           PhaseSucceeded,
+	StatusClosed:            PhaseClosed,
+
+	proto.TaobaoWaitSellerAgree:        PhasePendingSeller,
+	proto.TaobaoSellerRefuseBuyer:      PhasePendingBuyer,
+	proto.TaobaoWaitBuyerReturnGoods:   PhasePendingReturn,
+	proto.TaobaoWaitSellerConfirmGoods: PhasePendingReceipt,
+	proto.TaobaoSuccess:                PhaseSucceeded,
+	proto.TaobaoClosed:                 PhaseClosed,
 }
 
-// PhaseOf maps a native status (1688 lower-case or Taobao upper-case) to its
-// canonical phase.
+// IsTerminal reports whether a status ends the refund (1688 or Taobao form).
+func IsTerminal(status string) bool {
+	p := PhaseOf(status)
+	return p == PhaseSucceeded || p == PhaseClosed
+}
+
+// PhaseOf maps a native status (1688 or Taobao form, in any letter case) to
+// its canonical phase; PhaseUnknown for a status this version does not know.
+// It is a pure function of its argument.
 func PhaseOf(status string) string {
-	switch status {
-	case StatusWaitSellerAgree, "WAIT_SELLER_AGREE":
+	switch status { // the common case, without hashing
+	case StatusWaitSellerAgree:
 		return PhasePendingSeller
-	case StatusWaitBuyerModify, "SELLER_REFUSE_BUYER":
-		return PhasePendingBuyer
-	case StatusWaitBuyerSend, "WAIT_BUYER_RETURN_GOODS":
-		return PhasePendingReturn
-	case StatusWaitSellerReceive, "WAIT_SELLER_CONFIRM_GOODS":
-		return PhasePendingReceipt
-	case StatusSuccess, "SUCCESS":
+	case StatusSuccess:
 		return PhaseSucceeded
-	case StatusClosed, "CLOSED":
-		return PhaseClosed
+	}
+	if p, ok := phases[status]; ok {
+		return p
+	}
+	if p, ok := phases[strings.ToLower(status)]; ok {
+		return p
+	}
+	if p, ok := phases[strings.ToUpper(status)]; ok {
+		return p
 	}
 	return PhaseUnknown
 }

@@ -2,7 +2,6 @@ package proto
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 )
@@ -27,71 +26,89 @@ type Envelope struct {
 	DevelopID  string   // developer id (decimal), "" when absent
 	RetryCount int64    // earlier delivery attempts, 0 when absent
 	PushedAt   int64    // envelope timestamp, epoch ms; 0 when absent
-	Body       []byte   // messageBody as raw JSON; nil when absent
+	Body       []byte   // messageBody as raw JSON; nil when absent or null
 }
 
-type wireEnvelope struct {
-	MessageType     Str             `json:"messageType"`
-	MessageBody     json.RawMessage `json:"messageBody"`
-	MessagePlatform Str             `json:"messagePlatform"`
-	Timestamp       Millis          `json:"timestamp"`
-	RetryCount      Int             `json:"retryCount"`
-	DevelopID       ID              `json:"developId"`
-	ID              ID              `json:"id"`
-}
-
-// DecodeEnvelope decodes the envelope of a callback. It does not decode the
-// body beyond unwrapping a string-encoded one. Errors wrap ErrNotJSON or
-// ErrNotEnvelope and say what is wrong.
+// DecodeEnvelope decodes the envelope of a callback. It validates the whole
+// document but decodes only the envelope fields; the body is returned raw
+// (aliasing b when it was an object, a fresh copy when it was a JSON-encoded
+// string). Errors wrap ErrNotJSON (b is not one JSON value) or ErrNotEnvelope
+// (not an object, no messageType, or a field of an unusable type) and say what is wrong. It never panics, and runs in
+// time linear in len(b).
 func DecodeEnvelope(b []byte) (Envelope, error) {
-	var w wireEnvelope
-	if err := json.Unmarshal(b, &w); err != nil {
-		var ute *json.UnmarshalTypeError
-		if errors.As(err, &ute) && ute.Field == "" {
-			return Envelope{}, fmt.Errorf("%w: top level is a JSON %s, not an object", ErrNotEnvelope, ute.Value)
+	it, ok := newObjectIter(b, 0)
+	if !ok {
+		if !validJSON(b) {
+			return Envelope{}, fmt.Errorf("%w: %v", ErrNotJSON, syntaxErr(b, 0, "not a JSON value"))
 		}
-		if json.Valid(b) {
-			return Envelope{}, fmt.Errorf("%w: %v", ErrNotEnvelope, err)
-		}
-		return Envelope{}, fmt.Errorf("%w: %v", ErrNotJSON, err)
+		return Envelope{}, fmt.Errorf("%w: top level is not an object", ErrNotEnvelope)
 	}
-	if w.MessageType == "" {
+	var env Envelope
+	var rawBody []byte
+	var fieldErr error
+	for {
+		key, val, ok := it.next()
+		if !ok {
+			break
+		}
+		if fieldErr != nil {
+			continue // keep validating: bad JSON outranks a bad field
+		}
+		var err error
+		switch string(key) {
+		case "messageType":
+			env.RawType, err = textValue(val)
+		case "messageBody":
+			rawBody = val
+		case "messagePlatform":
+			var code string
+			if code, err = textValue(val); err == nil {
+				env.Platform = PlatformFromCode(code)
+			}
+		case "timestamp":
+			env.PushedAt, err = timeValue(val)
+		case "retryCount":
+			env.RetryCount, err = intValue(val)
+		case "developId":
+			env.DevelopID, err = idValue(val)
+		case "id":
+			env.ID, err = idValue(val)
+		}
+		if err != nil {
+			fieldErr = fmt.Errorf("%s: %w", key, err)
+		}
+	}
+	if it.err != nil {
+		return Envelope{}, fmt.Errorf("%w: %v", ErrNotJSON, it.err)
+	}
+	if fieldErr != nil {
+		return Envelope{}, fmt.Errorf("%w: %v", ErrNotEnvelope, fieldErr)
+	}
+	if env.RawType == "" {
 		return Envelope{}, fmt.Errorf("%w: messageType is missing or empty", ErrNotEnvelope)
 	}
-	typ, prefixPlatform := NormalizeType(string(w.MessageType))
-	env := Envelope{
-		Type:       typ,
-		RawType:    string(w.MessageType),
-		Platform:   PlatformFromCode(string(w.MessagePlatform)),
-		ID:         string(w.ID),
-		DevelopID:  string(w.DevelopID),
-		RetryCount: int64(w.RetryCount),
-		PushedAt:   int64(w.Timestamp),
-	}
-	if env.Platform == PlatformUnknown {
+	typ, prefixPlatform := NormalizeType(env.RawType)
+	env.Type = typ
+	if env.Platform == "" || env.Platform == PlatformUnknown {
 		env.Platform = prefixPlatform
 	}
-	body, err := unwrapBody(w.MessageBody)
-	if err != nil {
-		return Envelope{}, fmt.Errorf("%w: messageBody: %v", ErrNotEnvelope, err)
-	}
-	env.Body = body
+	env.Body = unwrapBody(rawBody)
 	return env, nil
 }
 
-// unwrapBody returns the body as raw JSON: a string-encoded body is unquoted;
+// unwrapBody returns the body as raw bytes: a string-encoded body is
+// unquoted (its content is not checked here; the body decoders validate it);
 // null or absent is nil.
-func unwrapBody(raw json.RawMessage) ([]byte, error) {
-	raw = bytes.TrimSpace(raw)
+func unwrapBody(raw []byte) []byte {
 	if len(raw) == 0 || string(raw) == "null" {
-		return nil, nil
+		return nil
 	}
 	if raw[0] != '"' {
-		return raw, nil
+		return raw
 	}
-	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
-		return nil, err
+	inner := raw[1 : len(raw)-1] // the scanner validated the string
+	if bytes.IndexByte(inner, '\\') >= 0 {
+		return trimSpace([]byte(unescape(inner)))
 	}
-	return []byte(s), nil
+	return trimSpace(append([]byte(nil), inner...))
 }

@@ -1,31 +1,32 @@
 package proto
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 )
 
-// RefundSnapshot is a 1688 refund record (OpOrderRefundModel) as one callback
-// carried it: the whole refund at send time. Only the fields the fold and the
-// read side need are decoded; the rest stays in the raw bytes.
+// RefundSnapshot is a refund as one callback carried it: the whole record at
+// send time. For 1688 it is OpOrderRefundModel; for Taobao (see
+// DecodeTaobaoRefund) the identifiers, status and amounts, with no
+// operations. Only the fields the fold and the read side need are decoded; the
+// rest stays in the raw bytes, which are the record.
 type RefundSnapshot struct {
-	RefundID       string // "TQ" + numeric id
-	ID             string // numeric refund id (decimal)
-	OrderID        string
-	Status         string
-	ApplyPayment   int64 // fen
-	ApplyCarriage  int64 // fen
-	RefundPayment  int64 // fen
-	RefundCarriage int64 // fen
-	DisputeType    int64
-	DisputeRequest int64
-	GoodsStatus    int64
-	OnlyRefund     bool
-	RefundGoods    bool
-	CreatedAt      int64 // gmtCreate, epoch ms
-	ModifiedAt     int64 // gmtModified, epoch ms
-	CompletedAt    int64 // gmtCompleted, epoch ms
+	RefundID       string      // "TQ" + numeric id for 1688; Taobao's refund id
+	ID             string      // numeric refund id (decimal)
+	OrderID        string      // decimal, exact
+	Status         string      // 1688: lower case (waitselleragree...); Taobao: native upper case
+	ApplyPayment   int64       // fen
+	ApplyCarriage  int64       // fen
+	RefundPayment  int64       // fen
+	RefundCarriage int64       // fen
+	DisputeType    int64       // 1 in-sale, 2 after-sale
+	DisputeRequest int64       // 1 refund only, 3 return and refund
+	GoodsStatus    int64       // 1 not received, 2 received, 3 returned
+	OnlyRefund     bool        // no return required
+	RefundGoods    bool        // a return is required
+	CreatedAt      int64       // gmtCreate, epoch ms
+	ModifiedAt     int64       // gmtModified, epoch ms
+	CompletedAt    int64       // gmtCompleted, epoch ms
 	Operations     []Operation // as listed: newest first
 }
 
@@ -36,67 +37,97 @@ type Operation struct {
 	Type        int64  // operateTypeInt
 	Remark      string // operateRemark
 	Description string // discription (sic)
-	Role        int64  // operatorRoleId
-	Before      string // beforeOperateStatus
-	After       string // afterOperateStatus
-}
-
-type wireRefund struct {
-	RefundID       Str             `json:"refundId"`
-	ID             ID              `json:"id"`
-	OrderID        ID              `json:"orderId"`
-	Status         Str             `json:"status"`
-	ApplyPayment   Int             `json:"applyPayment"`
-	ApplyCarriage  Int             `json:"applyCarriage"`
-	RefundPayment  Int             `json:"refundPayment"`
-	RefundCarriage Int             `json:"refundCarriage"`
-	DisputeType    Int             `json:"disputeType"`
-	DisputeRequest Int             `json:"disputeRequest"`
-	GoodsStatus    Int             `json:"goodsStatus"`
-	OnlyRefund     Bool            `json:"onlyRefund"`
-	RefundGoods    Bool            `json:"refundGoods"`
-	GmtCreate      Millis          `json:"gmtCreate"`
-	GmtModified    Millis          `json:"gmtModified"`
-	GmtCompleted   Millis          `json:"gmtCompleted"`
-	Operations     []wireOperation `json:"refundOperationList"`
-}
-
-type wireOperation struct {
-	ID          ID     `json:"id"`
-	GmtCreate   Millis `json:"gmtCreate"`
-	Type        Int    `json:"operateTypeInt"`
-	Remark      Str    `json:"operateRemark"`
-	Description Str    `json:"discription"`
-	Role        Int    `json:"operatorRoleId"`
-	Before      Str    `json:"beforeOperateStatus"`
-	After       Str    `json:"afterOperateStatus"`
+	Role        int64  // operatorRoleId: 1 buyer, 2 seller, 3 staff, 4 system
+	MsgType     int64  // msgType: 3 staff to both, 4 to buyer, 5 to seller, 7 ordinary
+	Before      string // beforeOperateStatus, lower case
+	After       string // afterOperateStatus, lower case
 }
 
 // DecodeRefund decodes a 1688 refund body. It fails when the body is not a
-// JSON object, when a decoded field has an unusable value, or when the refund
-// cannot be identified (no refundId and no id) or an operation has no id.
+// JSON object, when a decoded field has an unusable value (an id that is not
+// an integer or string, money with a fraction, an unreadable time), or when
+// the refund cannot be identified (no refundId and no id) or an operation has
+// no id. Missing and null fields are zero. It never panics and runs in time
+// linear in len(body).
 func DecodeRefund(body []byte) (RefundSnapshot, error) {
-	var w wireRefund
-	if err := json.Unmarshal(body, &w); err != nil {
-		return RefundSnapshot{}, fmt.Errorf("refund body: %w", err)
+	it, ok := newObjectIter(body, 0)
+	if !ok {
+		return RefundSnapshot{}, fmt.Errorf("refund body: not a JSON object")
 	}
-	s := RefundSnapshot{
-		RefundID:       string(w.RefundID),
-		ID:             string(w.ID),
-		OrderID:        string(w.OrderID),
-		Status:         strings.ToLower(string(w.Status)),
-		ApplyPayment:   int64(w.ApplyPayment),
-		ApplyCarriage:  int64(w.ApplyCarriage),
-		RefundPayment:  int64(w.RefundPayment),
-		RefundCarriage: int64(w.RefundCarriage),
-		DisputeType:    int64(w.DisputeType),
-		DisputeRequest: int64(w.DisputeRequest),
-		GoodsStatus:    int64(w.GoodsStatus),
-		OnlyRefund:     bool(w.OnlyRefund),
-		RefundGoods:    bool(w.RefundGoods),
-		CreatedAt:      int64(w.GmtCreate),
-		ModifiedAt:     int64(w.GmtModified),
-		CompletedAt:    int64(w.GmtCompleted),
+	return decodeRefundObject(&it)
+}
+
+// decodeRefundObject decodes the refund object it walks, to its end. The
+// operation list is decoded where it lies, so every byte is scanned once.
+func decodeRefundObject(it *objectIter) (RefundSnapshot, error) {
+	var s RefundSnapshot
+	var opsErr error
+	for {
+		key, ok := it.nextKey()
+		if !ok {
+			break
+		}
+		if string(key) == "refundOperationList" {
+			var end int
+			s.Operations, end, opsErr = decodeOperationsAt(it.b, it.i, it.depth)
+			if end < 0 {
+				it.err = opsErr
+				break
+			}
+			if !it.skipTo(end) {
+				break
+			}
+			continue
+		}
+		end, err := valueEnd(it.b, it.i, it.depth)
+		if err != nil {
+			it.err = err
+			break
+		}
+		val := it.b[it.i:end]
+		switch string(key) {
+		case "refundId":
+			s.RefundID, err = textValue(val)
+		case "id":
+			s.ID, err = idValue(val)
+		case "orderId":
+			s.OrderID, err = idValue(val)
+		case "status":
+			s.Status, err = statusValue(val)
+		case "applyPayment":
+			s.ApplyPayment, err = intValue(val)
+		case "applyCarriage":
+			s.ApplyCarriage, err = intValue(val)
+		case "refundPayment":
+			s.RefundPayment, err = intValue(val)
+		case "refundCarriage":
+			s.RefundCarriage, err = intValue(val)
+		case "disputeType":
+			s.DisputeType, err = intValue(val)
+		case "disputeRequest":
+			s.DisputeRequest, err = intValue(val)
+		case "goodsStatus":
+			s.GoodsStatus, err = intValue(val)
+		case "onlyRefund":
+			s.OnlyRefund, err = boolValue(val)
+		case "refundGoods":
+			s.RefundGoods, err = boolValue(val)
+		case "gmtCreate":
+			s.CreatedAt, err = timeValue(val)
+		case "gmtModified":
+			s.ModifiedAt, err = timeValue(val)
+		case "gmtCompleted":
+			s.CompletedAt, err = timeValue(val)
+		}
+		if err != nil {
+			return RefundSnapshot{}, fmt.Errorf("refund body: %s: %w", key, err)
+		}
+		if !it.skipTo(end) {
+			break
+		}
+	}
+	if it.err != nil {
+		return RefundSnapshot{}, fmt.Errorf("refund body: %w", it.err)
 	}
 	if s.RefundID == "" && s.ID != "" {
 		s.RefundID = "TQ" + s.ID
@@ -104,21 +135,145 @@ func DecodeRefund(body []byte) (RefundSnapshot, error) {
 	if s.RefundID == "" {
 		return RefundSnapshot{}, fmt.Errorf("refund body: neither refundId nor id is present")
 	}
-	s.Operations = make([]Operation, len(w.Operations))
-	for i, o := range w.Operations {
-		if o.ID == "" {
-			return RefundSnapshot{}, fmt.Errorf("refund %s: operation %d has no id", s.RefundID, i)
-		}
-		s.Operations[i] = Operation{
-			ID:          string(o.ID),
-			At:          int64(o.GmtCreate),
-			Type:        int64(o.Type),
-			Remark:      string(o.Remark),
-			Description: string(o.Description),
-			Role:        int64(o.Role),
-			Before:      strings.ToLower(string(o.Before)),
-			After:       strings.ToLower(string(o.After)),
-		}
+	if opsErr != nil {
+		return RefundSnapshot{}, fmt.Errorf("refund %s: %w", s.RefundID, opsErr)
+	}
+	if s.Operations == nil {
+		s.Operations = []Operation{}
 	}
 	return s, nil
+}
+
+// decodeOperationsAt decodes refundOperationList at b[i] (null: none) and
+// returns the index just past it. end < 0 means the JSON is invalid (err says
+// where); end >= 0 with err != nil means an operation is unusable.
+func decodeOperationsAt(b []byte, i, depth int) (ops []Operation, end int, err error) {
+	if i < len(b) && b[i] == 'n' {
+		if end, err = literalEnd(b, i, "null"); err != nil {
+			return nil, -1, err
+		}
+		return nil, end, nil
+	}
+	if i >= len(b) || b[i] != '[' {
+		if end, err = valueEnd(b, i, depth); err != nil {
+			return nil, -1, err
+		}
+		return nil, end, fmt.Errorf("refundOperationList is not an array")
+	}
+	if depth+1 >= maxDepth {
+		return nil, -1, syntaxErr(b, i, "nesting too deep")
+	}
+	ops = make([]Operation, 0, 8)
+	j := skipSpace(b, i+1)
+	if j < len(b) && b[j] == ']' {
+		return ops, j + 1, nil
+	}
+	var opErr error
+	for {
+		if j < len(b) && b[j] == '{' && opErr == nil {
+			it := openObject(b, j, depth+1)
+			op, err := decodeOperationObject(&it)
+			switch {
+			case it.err != nil:
+				return nil, -1, it.err
+			case err != nil:
+				opErr = fmt.Errorf("operation %d: %w", len(ops), err)
+				if !it.done { // stopped early: validate the rest of it
+					if j, err = valueEnd(b, j, depth+1); err != nil {
+						return nil, -1, err
+					}
+				} else {
+					j = it.end
+				}
+			default:
+				ops = append(ops, op)
+				j = it.end
+			}
+		} else {
+			k, err := valueEnd(b, j, depth+1)
+			if err != nil {
+				return nil, -1, err
+			}
+			if opErr == nil {
+				opErr = fmt.Errorf("operation %d: not an object", len(ops))
+			}
+			j = k
+		}
+		j = skipSpace(b, j)
+		switch {
+		case j < len(b) && b[j] == ',':
+			j = skipSpace(b, j+1)
+		case j < len(b) && b[j] == ']':
+			return ops, j + 1, opErr
+		default:
+			return nil, -1, syntaxErr(b, j, "expected ',' or ']'")
+		}
+	}
+}
+
+// decodeOperationObject decodes the operation object it walks.
+func decodeOperationObject(it *objectIter) (Operation, error) {
+	var o Operation
+	for {
+		key, val, ok := it.next()
+		if !ok {
+			break
+		}
+		var err error
+		switch string(key) {
+		case "id":
+			o.ID, err = idValue(val)
+		case "gmtCreate":
+			o.At, err = timeValue(val)
+		case "operateTypeInt":
+			o.Type, err = intValue(val)
+		case "operateRemark":
+			o.Remark, err = textValue(val)
+		case "discription", "description":
+			if o.Description == "" {
+				o.Description, err = textValue(val)
+			}
+		case "operatorRoleId":
+			o.Role, err = intValue(val)
+		case "msgType":
+			o.MsgType, err = intValue(val)
+		case "beforeOperateStatus":
+			o.Before, err = statusValue(val)
+		case "afterOperateStatus":
+			o.After, err = statusValue(val)
+		}
+		if err != nil {
+			return Operation{}, fmt.Errorf("%s: %w", key, err)
+		}
+	}
+	if it.err != nil {
+		return Operation{}, it.err
+	}
+	if o.ID == "" {
+		return Operation{}, fmt.Errorf("no id")
+	}
+	return o, nil
+}
+
+// statusValue decodes a 1688 refund status, lower case. The six documented
+// statuses are returned without allocating.
+func statusValue(v []byte) (string, error) {
+	if len(v) > 2 && v[0] == '"' {
+		switch string(v[1 : len(v)-1]) {
+		case "waitselleragree":
+			return "waitselleragree", nil
+		case "waitbuyermodify":
+			return "waitbuyermodify", nil
+		case "waitbuyersend":
+			return "waitbuyersend", nil
+		case "waitsellerreceive":
+			return "waitsellerreceive", nil
+		case "refundsuccess":
+			return "refundsuccess", nil
+		case "refundclose":
+			return "refundclose", nil
+		}
+	}
+	s, err := textValue(v)
+	return strings.ToLower(s), err
 }
