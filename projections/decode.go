@@ -11,7 +11,7 @@ import (
 // What a decoded message is.
 const (
 	kindUnknown    = iota // a stored callback of a type this version does not fold
-	kindRefund            // a 1688 refund snapshot
+	kindRefund            // a refund snapshot (1688, or Taobao as far as known)
 	kindOrder             // a flat order message
 	kindQuarantine        // cannot be folded; reason says why
 )
@@ -29,32 +29,29 @@ type decoded struct {
 	delivery ledger.Delivery
 }
 
-// decode reads one stored callback. It never fails: what cannot be read is
-// kindQuarantine with the reason.
+// decode reads one stored callback in one pass. It never fails: what cannot
+// be read is kindQuarantine with the reason.
 func decode(m Message) decoded {
 	d := decoded{Message: m}
 	if reason := m.Header.Get(proto.HeaderQuarantine); reason != "" {
 		d.kind, d.reason = kindQuarantine, "ingest: "+reason
 		return d
 	}
-	env, err := proto.DecodeEnvelope(m.Data)
+	cb, err := proto.DecodeCallback(m.Data)
 	if err != nil {
 		d.kind, d.reason = kindQuarantine, err.Error()
 		return d
 	}
-	d.env, d.delivery = env, m.delivery(env)
+	d.env, d.delivery = cb.Envelope, m.delivery(cb.Envelope)
 	switch {
-	case env.Type == proto.TypeRefund && env.Platform == proto.Platform1688:
-		d.kind = kindRefund
-		d.refund, err = proto.DecodeRefund(env.Body)
-	case proto.IsOrderType(env.Type):
-		d.kind = kindOrder
-		d.order, err = proto.DecodeOrder(env.Body)
+	case cb.BodyErr != nil:
+		d.kind, d.reason = kindQuarantine, cb.BodyErr.Error()
+	case cb.Refund != nil:
+		d.kind, d.refund = kindRefund, *cb.Refund
+	case cb.Order != nil:
+		d.kind, d.order = kindOrder, *cb.Order
 	default:
 		d.kind = kindUnknown
-	}
-	if err != nil {
-		d.kind, d.reason = kindQuarantine, err.Error()
 	}
 	return d
 }

@@ -21,6 +21,10 @@ type Config struct {
 	Store    *Store
 	Logger   *slog.Logger
 	MaxBatch int // messages per Pebble batch; 0 means DefaultMaxBatch
+	// Until, when not 0, is the last stream sequence to fold: Run returns
+	// once the checkpoint reaches it and folds nothing past it (an audit
+	// folds exactly as far as the projection it checks).
+	Until uint64
 }
 
 // Projector folds the callback stream into a Store, from the store's
@@ -69,6 +73,9 @@ func (p *Projector) Counts() Counts { return *p.counts.Load() }
 // ends, or the first storage error (the store is then unchanged past the last
 // good commit).
 func (p *Projector) Run(ctx context.Context) error {
+	if p.reachedUntil() {
+		return nil
+	}
 	cons, err := p.consumer(ctx)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -105,7 +112,14 @@ func (p *Projector) Run(ctx context.Context) error {
 		if err := p.fold(first, msgs); err != nil {
 			return err
 		}
+		if p.reachedUntil() {
+			return nil
+		}
 	}
+}
+
+func (p *Projector) reachedUntil() bool {
+	return p.cfg.Until != 0 && p.Checkpoint() >= p.cfg.Until
 }
 
 // fold folds first and whatever else is already waiting, up to MaxBatch, in
@@ -120,6 +134,16 @@ func (p *Projector) fold(first Message, msgs <-chan Message) error {
 		default:
 		}
 		break
+	}
+	if u := p.cfg.Until; u != 0 {
+		n := 0
+		for n < len(batchMsgs) && batchMsgs[n].Seq <= u {
+			n++
+		}
+		batchMsgs = batchMsgs[:n]
+		if n == 0 {
+			return nil
+		}
 	}
 	b := newBatch(p.cfg.Store, p.Counts())
 	b.last = p.Checkpoint()
