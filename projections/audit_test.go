@@ -1,0 +1,49 @@
+package projections_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"refundledger/projections"
+)
+
+func TestAudit(t *testing.T) {
+	e := mustEnv(t)
+	for i := range 12 {
+		e.publish(t, variant(t, i, "refundsuccess"))
+	}
+	e.publish(t, []byte("not json"))
+	store := mustOpenStore(t, e.dir)
+	defer store.Close()
+	e.project(t, store)
+	// Callbacks stored after the checkpoint are not the projection's business yet.
+	e.publish(t, variant(t, 50, "refundsuccess"))
+	audit := func() projections.AuditReport {
+		rep, err := projections.Audit(context.Background(), store, projections.AuditConfig{JS: e.js, Stream: streamName, Scratch: filepath.Join(t.TempDir(), "scratch"), Logger: quiet()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rep
+	}
+
+	t.Run("OK", func(t *testing.T) {
+		if rep := audit(); !rep.OK || rep.Checkpoint != 13 || rep.Keys == 0 || rep.Differences != 0 {
+			t.Fatalf("%+v", rep)
+		}
+	})
+
+	t.Run("ErrChangedRecord", func(t *testing.T) {
+		if err := store.Corrupt("refund/1688/TQ900003", []byte(`{}`)); err != nil {
+			t.Fatal(err)
+		}
+		if err := store.Corrupt("refund/1688/TQ999", []byte(`{}`)); err != nil {
+			t.Fatal(err)
+		}
+		rep := audit()
+		if rep.OK || rep.Differences != 2 || rep.Diffs[0] != (projections.AuditDiff{Key: "refund/1688/TQ900003", Kind: "different"}) ||
+			rep.Diffs[1] != (projections.AuditDiff{Key: "refund/1688/TQ999", Kind: "extra"}) {
+			t.Fatalf("%+v", rep)
+		}
+	})
+}
