@@ -1,0 +1,232 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/spf13/cobra"
+
+	"refundledger/ingest"
+	"refundledger/ledger/simulate"
+	"refundledger/projections"
+	"refundledger/proto"
+)
+
+func benchReplayCmd() *cobra.Command {
+	var sizes string
+	var seed uint64
+	cmd := &cobra.Command{
+		Use:   "replay",
+		Short: "Measure a full rebuild against reading the stream alone, in one run",
+		Long: `For each N: fill a fresh stream (embedded NATS, temporary directory) with N
+simulated callbacks, then measure in the same run
+  raw   read every message with a consumer and decode only the envelope;
+  full  rebuild the projection from scratch (decode, fold, Pebble).
+It prints callbacks/s of both, the ratio full/raw and each phase's peak RSS
+(of this whole process, NATS server included).`,
+		Example: "  refundledger bench replay --n 100000,500000",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var ns []int
+			for _, s := range strings.Split(sizes, ",") {
+				n, err := strconv.Atoi(strings.TrimSpace(s))
+				if err != nil || n < 1 {
+					return fmt.Errorf("--n: %q is not a positive count", s)
+				}
+				ns = append(ns, n)
+			}
+			return benchReplay(cmd.Context(), ns, seed, cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
+	}
+	cmd.Flags().StringVar(&sizes, "n", "200000", "callbacks in the stream; a comma list runs each size")
+	cmd.Flags().Uint64Var(&seed, "seed", 1, "simulation seed")
+	return cmd
+}
+
+type replayRow struct {
+	n                 int
+	raw, full         time.Duration
+	rawRSS, fullRSS   uint64
+	rawRate, fullRate float64
+}
+
+func benchReplay(ctx context.Context, sizes []int, seed uint64, out, errOut io.Writer) error {
+	fmt.Fprintf(out, "bench replay: %d cores (GOMAXPROCS %d), %s\n", runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version())
+	var rows []replayRow
+	for _, n := range sizes {
+		row, err := replayOnce(ctx, n, seed, errOut)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, row)
+	}
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "N\traw callbacks/s\tfull callbacks/s\tfull/raw\traw peak RSS\tfull peak RSS\tfull seconds\t")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.2f\t%d MiB\t%d MiB\t%.1f\t\n", fmtCount(uint64(r.n)), fmtCount(uint64(r.rawRate)),
+			fmtCount(uint64(r.fullRate)), r.fullRate/r.rawRate, r.rawRSS>>20, r.fullRSS>>20, r.full.Seconds())
+	}
+	return tw.Flush()
+}
+
+func replayOnce(ctx context.Context, n int, seed uint64, errOut io.Writer) (replayRow, error) {
+	row := replayRow{n: n}
+	dir, err := os.MkdirTemp("", "refundledger-bench-replay-")
+	if err != nil {
+		return row, err
+	}
+	defer os.RemoveAll(dir)
+	ns, err := ingest.StartEmbeddedNATS(ingest.EmbeddedOptions{StoreDir: filepath.Join(dir, "nats"), SyncInterval: time.Minute})
+	if err != nil {
+		return row, err
+	}
+	defer func() { ns.Shutdown(); ns.WaitForShutdown() }()
+	nc, err := nats.Connect(ns.ClientURL())
+	if err != nil {
+		return row, err
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096))
+	if err != nil {
+		return row, err
+	}
+	if _, err := ingest.EnsureStream(ctx, js, 1); err != nil {
+		return row, err
+	}
+	if err := fillStream(ctx, js, n, seed, errOut); err != nil {
+		return row, err
+	}
+	runtime.GC()
+	debug.FreeOSMemory()
+
+	resetPeakRSS()
+	start := time.Now()
+	read, err := readEnvelopes(ctx, js, uint64(n), errOut)
+	if err != nil {
+		return row, err
+	}
+	row.raw, row.rawRSS = time.Since(start), peakRSS()
+	row.rawRate = float64(read) / row.raw.Seconds()
+
+	runtime.GC()
+	debug.FreeOSMemory()
+	resetPeakRSS()
+	bar := newProgress(errOut, "full", "callbacks")
+	start = time.Now()
+	store, err := projections.Rebuild(ctx, projections.RebuildConfig{
+		JS: js, Stream: ingest.StreamName, Dir: filepath.Join(dir, "pebble"),
+		Logger:   slog.New(slog.NewTextHandler(errOut, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Progress: func(p projections.RebuildProgress) { bar.update(p.Checkpoint, p.Target, p.Rate, p.Done) },
+	})
+	if err != nil {
+		return row, err
+	}
+	row.full, row.fullRSS = time.Since(start), peakRSS()
+	cp, _ := store.Checkpoint()
+	if err := store.Close(); err != nil {
+		return row, err
+	}
+	if cp != uint64(n) {
+		return row, fmt.Errorf("the rebuild stopped at %d of %d", cp, n)
+	}
+	row.fullRate = float64(cp) / row.full.Seconds()
+	return row, nil
+}
+
+// fillStream publishes n simulated callbacks (orders are added until there
+// are enough) the way the ingester stores them.
+func fillStream(ctx context.Context, js jetstream.JetStream, n int, seed uint64, errOut io.Writer) error {
+	bar := newProgress(errOut, "fill", "callbacks")
+	start := time.Now()
+	sent := 0
+	stop := errors.New("enough")
+	err := simulate.Each(simulate.Options{Seed: seed, Orders: n, DupRate: 0.05, RetryRate: 0.02, Shuffle: true}, func(c simulate.Callback) error {
+		if sent == n {
+			return stop
+		}
+		r, err := proto.DecodeRoute(c.Body)
+		if err != nil {
+			return err
+		}
+		m := nats.NewMsg(ingest.Subject(r))
+		m.Data = c.Body
+		m.Header.Set(proto.HeaderReceivedAt, time.UnixMilli(c.DeliverAt).UTC().Format(time.RFC3339Nano))
+		// No Nats-Msg-Id: the bench wants exactly n messages, duplicates included.
+		if _, err := js.PublishMsgAsync(m); err != nil {
+			return err
+		}
+		sent++
+		if sent%10000 == 0 {
+			bar.update(uint64(sent), uint64(n), float64(sent)/time.Since(start).Seconds(), false)
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, stop) {
+		return err
+	}
+	select {
+	case <-js.PublishAsyncComplete():
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	bar.update(uint64(sent), uint64(n), float64(sent)/time.Since(start).Seconds(), true)
+	if sent != n {
+		return fmt.Errorf("the simulation gave only %d callbacks", sent)
+	}
+	return nil
+}
+
+// readEnvelopes reads the whole stream with an ordered consumer and decodes
+// each envelope: the floor under which no fold can go.
+func readEnvelopes(ctx context.Context, js jetstream.JetStream, last uint64, errOut io.Writer) (int, error) {
+	stream, err := js.Stream(ctx, ingest.StreamName)
+	if err != nil {
+		return 0, err
+	}
+	cons, err := stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{})
+	if err != nil {
+		return 0, err
+	}
+	it, err := cons.Messages(jetstream.PullMaxMessages(2000))
+	if err != nil {
+		return 0, err
+	}
+	defer it.Stop()
+	bar := newProgress(errOut, "raw", "callbacks")
+	start := time.Now()
+	read := 0
+	for {
+		msg, err := it.Next()
+		if err != nil {
+			return read, err
+		}
+		if _, err := proto.DecodeEnvelope(msg.Data()); err != nil {
+			return read, fmt.Errorf("callback %d: %w", read+1, err)
+		}
+		read++
+		meta, err := msg.Metadata()
+		if err != nil {
+			return read, err
+		}
+		if read%20000 == 0 {
+			bar.update(uint64(read), last, float64(read)/time.Since(start).Seconds(), false)
+		}
+		if meta.Sequence.Stream >= last {
+			bar.update(uint64(read), last, float64(read)/time.Since(start).Seconds(), true)
+			return read, nil
+		}
+	}
+}
