@@ -126,6 +126,14 @@ func LinkRefund(rec OrderRecord, r Refund) (OrderRecord, []Fact) {
 }
 
 func (rec OrderRecord) refold() (OrderRecord, []Fact) {
+	rec.State = rec.foldState()
+	facts, emitted := newFacts(orderFacts(rec.State), rec.Emitted)
+	rec.Emitted = emitted
+	return rec, facts
+}
+
+// foldState folds the order's messages and refund links into its state.
+func (rec OrderRecord) foldState() Order {
 	ordered := append([]OrderSnapshot(nil), rec.Messages...)
 	sort.Slice(ordered, func(i, j int) bool {
 		a, b := ordered[i], ordered[j]
@@ -188,10 +196,7 @@ func (rec OrderRecord) refold() (OrderRecord, []Fact) {
 			Detail: fmt.Sprintf("refunded %d fen exceeds the paid total %d fen", st.RefundedTotal, st.PaidTotal),
 		})
 	}
-	rec.State = st
-	facts, emitted := newFacts(orderFacts(st), rec.Emitted)
-	rec.Emitted = emitted
-	return rec, facts
+	return st
 }
 
 func orderFacts(st Order) []Fact {

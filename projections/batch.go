@@ -176,21 +176,25 @@ func (b *batch) commit() error {
 	defer b.store.mu.RUnlock()
 	wb := b.store.db.NewBatch()
 	defer wb.Close()
+	var buf []byte
 	for k, rec := range b.refunds {
-		if err := setJSON(wb, []byte(k), rec); err != nil {
+		buf = encodeRefund(buf[:0], rec)
+		if err := wb.Set([]byte(k), buf, nil); err != nil {
 			return err
 		}
 		if err := reindex(wb, b.oldIdx[k], refundIndexKeys(rec.State)); err != nil {
 			return err
 		}
 	}
-	for _, d := range b.deliv {
-		if err := setJSON(wb, d.key, d.Delivery); err != nil {
+	for i := range b.deliv {
+		buf = encodeDelivery(buf[:0], &b.deliv[i].Delivery)
+		if err := wb.Set(b.deliv[i].key, buf, nil); err != nil {
 			return err
 		}
 	}
 	for k, rec := range b.orders {
-		if err := setJSON(wb, []byte(k), rec); err != nil {
+		buf = encodeOrder(buf[:0], rec)
+		if err := wb.Set([]byte(k), buf, nil); err != nil {
 			return err
 		}
 	}
@@ -200,7 +204,8 @@ func (b *batch) commit() error {
 		if n[seq] > maxFactIndex {
 			return fmt.Errorf("callback %d yields more than %d facts", seq, maxFactIndex+1)
 		}
-		if err := setJSON(wb, outboxKey(seq, n[seq]), f); err != nil {
+		buf = encodeFact(buf[:0], &f)
+		if err := wb.Set(outboxKey(seq, n[seq]), buf, nil); err != nil {
 			return err
 		}
 		n[seq]++

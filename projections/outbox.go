@@ -2,7 +2,6 @@ package projections
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"strconv"
 
@@ -44,7 +43,7 @@ func (s *Store) OutboxAfter(seq uint64, n, limit int) ([]OutboxEntry, error) {
 			err = fmt.Errorf("outbox key %q: %w", k, err)
 			return false
 		}
-		if err = json.Unmarshal(v, &e.Fact); err != nil {
+		if e.Fact, err = decodeFact(v); err != nil {
 			err = fmt.Errorf("outbox %d: %w", e.Seq, err)
 			return false
 		}

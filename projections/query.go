@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -100,10 +99,10 @@ func (s *Store) ListRefunds(f RefundFilter) (RefundPage, error) {
 		if !ok || (f.Platform != "" && p != f.Platform) {
 			continue
 		}
-		var rec ledger.RefundRecord
 		rk := refundKey(p, id)
 		b, err := s.getLocked(rk)
-		if err := decodeJSON(rk, b, err, &rec); err != nil {
+		rec, err := decodeRefundAt(rk, b, err)
+		if err != nil {
 			return RefundPage{}, fmt.Errorf("list: index entry %q: %w", k, err)
 		}
 		st := rec.State
@@ -139,13 +138,14 @@ func (s *Store) RefundHistory(p proto.Platform, refundID string) (History, error
 		Operations: rec.State.Operations, Postings: rec.State.Postings, Anomalies: rec.State.Anomalies}
 	prefix := deliveryKey(p, refundID, 0)
 	prefix = prefix[:len(prefix)-8]
+	var derr error
 	err = s.scan(prefix, func(_, v []byte) bool {
 		var d Delivery
-		if err = json.Unmarshal(v, &d); err != nil {
+		if d, derr = decodeDelivery(v); derr != nil {
 			return false
 		}
 		h.Deliveries = append(h.Deliveries, d)
 		return true
 	})
-	return h, err
+	return h, errors.Join(err, derr)
 }

@@ -97,24 +97,45 @@ func (s *Store) FoldVersion() (int, error) {
 
 // Refund returns the record of a refund, or ErrNotFound.
 func (s *Store) Refund(p proto.Platform, refundID string) (ledger.RefundRecord, error) {
-	var rec ledger.RefundRecord
-	err := s.getJSON(refundKey(p, refundID), &rec)
-	return rec, err
+	key := refundKey(p, refundID)
+	b, err := s.get(key)
+	return decodeRefundAt(key, b, err)
+}
+
+// decodeRefundAt decodes the refund stored at key (b, err as get returned).
+func decodeRefundAt(key, b []byte, err error) (ledger.RefundRecord, error) {
+	if err != nil {
+		return ledger.RefundRecord{}, err
+	}
+	if b == nil {
+		return ledger.RefundRecord{}, ErrNotFound
+	}
+	rec, err := decodeRefund(b)
+	if err != nil {
+		return rec, fmt.Errorf("decode %s: %w", key, err)
+	}
+	return rec, nil
 }
 
 // Order returns the record of an order, or ErrNotFound.
 func (s *Store) Order(p proto.Platform, orderID string) (ledger.OrderRecord, error) {
-	var rec ledger.OrderRecord
-	err := s.getJSON(orderKey(p, orderID), &rec)
-	return rec, err
+	key := orderKey(p, orderID)
+	b, err := s.get(key)
+	if err != nil {
+		return ledger.OrderRecord{}, err
+	}
+	if b == nil {
+		return ledger.OrderRecord{}, ErrNotFound
+	}
+	rec, err := decodeOrder(b)
+	if err != nil {
+		return rec, fmt.Errorf("decode %s: %w", key, err)
+	}
+	return rec, nil
 }
 
 func (s *Store) getJSON(key []byte, v any) error {
 	b, err := s.get(key)
-	return decodeJSON(key, b, err, v)
-}
-
-func decodeJSON(key, b []byte, err error, v any) error {
 	if err != nil {
 		return err
 	}
