@@ -72,7 +72,7 @@ func newBatch(s *Store, counts Counts) *batch {
 
 // apply folds one decoded message. Bad input is quarantined, never an
 // error; an error means the store failed and the batch must not be committed.
-func (b *batch) apply(m decoded) error {
+func (b *batch) apply(m *decoded) error {
 	if m.Seq <= b.last {
 		return fmt.Errorf("message %d out of sequence after %d", m.Seq, b.last)
 	}

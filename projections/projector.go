@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -87,29 +88,36 @@ func (p *Projector) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("projector: subscribe: %w", err)
 	}
+	// Three stages, so that decoding the next batch overlaps folding and
+	// committing this one: read (NATS) -> decode (every core) -> fold and
+	// commit (one goroutine, stream order).
 	msgs := make(chan Message, p.cfg.MaxBatch)
+	batches := make(chan []decoded, 1)
 	readErr := make(chan error, 1)
 	stop := make(chan struct{})
-	go func() { readErr <- p.read(it, msgs, stop) }()
+	var stages sync.WaitGroup
+	stages.Add(2)
+	go func() { defer stages.Done(); readErr <- p.read(it, msgs, stop) }()
+	go func() { defer stages.Done(); p.decodeStage(msgs, batches, stop) }()
 	defer func() {
 		close(stop)
 		it.Stop()
-		<-readErr
+		stages.Wait()
 	}()
 	for {
-		var first Message
+		var batch []decoded
 		select {
 		case <-ctx.Done():
 			return nil
 		case err := <-readErr:
-			readErr <- err // for the deferred wait
+			readErr <- err // for a later look; the deferred wait does not need it
 			if err == nil {
 				err = errors.New("projector: the stream subscription closed")
 			}
 			return err
-		case first = <-msgs:
+		case batch = <-batches:
 		}
-		if err := p.fold(first, msgs); err != nil {
+		if err := p.fold(batch); err != nil {
 			return err
 		}
 		if p.reachedUntil() {
@@ -122,33 +130,49 @@ func (p *Projector) reachedUntil() bool {
 	return p.cfg.Until != 0 && p.Checkpoint() >= p.cfg.Until
 }
 
-// fold folds first and whatever else is already waiting, up to MaxBatch, in
-// one commit.
-func (p *Projector) fold(first Message, msgs <-chan Message) error {
-	batchMsgs := []Message{first}
-	for len(batchMsgs) < p.cfg.MaxBatch {
+// decodeStage groups the messages waiting into batches of up to MaxBatch
+// (never past Until) and decodes each batch on every core.
+func (p *Projector) decodeStage(msgs <-chan Message, out chan<- []decoded, stop <-chan struct{}) {
+	for {
+		var batch []Message
 		select {
+		case <-stop:
+			return
 		case m := <-msgs:
-			batchMsgs = append(batchMsgs, m)
-			continue
-		default:
+			batch = append(batch, m)
 		}
-		break
+	more:
+		for len(batch) < p.cfg.MaxBatch {
+			select {
+			case m := <-msgs:
+				batch = append(batch, m)
+			default:
+				break more
+			}
+		}
+		if u := p.cfg.Until; u != 0 {
+			n := 0
+			for n < len(batch) && batch[n].Seq <= u {
+				n++
+			}
+			if batch = batch[:n]; n == 0 {
+				continue
+			}
+		}
+		select {
+		case out <- decodeAll(batch):
+		case <-stop:
+			return
+		}
 	}
-	if u := p.cfg.Until; u != 0 {
-		n := 0
-		for n < len(batchMsgs) && batchMsgs[n].Seq <= u {
-			n++
-		}
-		batchMsgs = batchMsgs[:n]
-		if n == 0 {
-			return nil
-		}
-	}
+}
+
+// fold folds one decoded batch and commits it with its checkpoint.
+func (p *Projector) fold(batch []decoded) error {
 	b := newBatch(p.cfg.Store, p.Counts())
 	b.last = p.Checkpoint()
-	for _, m := range decodeAll(batchMsgs) {
-		if err := b.apply(m); err != nil {
+	for i := range batch {
+		if err := b.apply(&batch[i]); err != nil {
 			return err
 		}
 	}

@@ -88,8 +88,10 @@ func Rebuild(ctx context.Context, cfg RebuildConfig) (*Store, error) {
 
 	prog := RebuildProgress{Dir: cfg.Dir, Started: cfg.Now()}
 	startCP := proj.Checkpoint()
-	tick := time.NewTicker(ProgressEvery)
+	// The end is looked for often, progress reported every ProgressEvery.
+	tick := time.NewTicker(ProgressEvery / 10)
 	defer tick.Stop()
+	var reported time.Time
 	for {
 		prog.Checkpoint = proj.Checkpoint()
 		prog.Elapsed = cfg.Now().Sub(prog.Started).Seconds()
@@ -117,7 +119,8 @@ func Rebuild(ctx context.Context, cfg RebuildConfig) (*Store, error) {
 			}
 			prog.Target = last
 		}
-		if cfg.Progress != nil {
+		if now := cfg.Now(); cfg.Progress != nil && now.Sub(reported) >= ProgressEvery {
+			reported = now
 			cfg.Progress(prog)
 		}
 		select {

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -26,7 +27,7 @@ import (
 )
 
 func benchReplayCmd() *cobra.Command {
-	var sizes string
+	var sizes, cpuProfile string
 	var seed uint64
 	cmd := &cobra.Command{
 		Use:   "replay",
@@ -48,11 +49,23 @@ It prints callbacks/s of both, the ratio full/raw and each phase's peak RSS
 				}
 				ns = append(ns, n)
 			}
+			if cpuProfile != "" {
+				f, err := os.Create(cpuProfile)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				if err := pprof.StartCPUProfile(f); err != nil {
+					return err
+				}
+				defer pprof.StopCPUProfile()
+			}
 			return benchReplay(cmd.Context(), ns, seed, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	cmd.Flags().StringVar(&sizes, "n", "200000", "callbacks in the stream; a comma list runs each size")
 	cmd.Flags().Uint64Var(&seed, "seed", 1, "simulation seed")
+	cmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file (go tool pprof)")
 	return cmd
 }
 
