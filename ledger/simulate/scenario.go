@@ -56,11 +56,13 @@ type OrderTruth struct {
 	Refunded    int64 // fen, sum of the refunds' Booked
 }
 
-// Base identifiers: 19-digit order ids and 18-digit refund ids, beyond 2^53.
+// Base identifiers: 19-digit order ids and 18-digit refund ids, beyond 2^53,
+// starting with 9 so that simulated traffic never collides with the real
+// fixtures' ids (testdata/xportcn) in one ledger.
 const (
-	orderIDBase  = 3305075341149134260
-	refundIDBase = 142969441872889407
-	opIDBase     = 4538611344933
+	orderIDBase  = 9105075341149134260
+	refundIDBase = 912969441872889407
+	opIDBase     = 9138611344933
 	developID    = "1023561483696472885"
 )
 
