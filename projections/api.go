@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync"
 
 	"refundledger/proto"
 )
@@ -31,6 +32,11 @@ type API struct {
 	// Metrics, when set, writes the metrics of other parts (the ingester)
 	// after the projection's, on GET /metrics.
 	Metrics func(*proto.Metrics)
+	// Audit, when set, serves GET /v1/audit: it checks the live projection
+	// against a fresh fold of the stream (see Audit). One runs at a time.
+	Audit func(context.Context) (AuditReport, error)
+
+	auditing sync.Mutex
 }
 
 // Handler returns the admin routes:
@@ -40,6 +46,8 @@ type API struct {
 //	GET /v1/refunds/{platform}/{refundId}/history
 //	GET /v1/orders/{platform}/{orderId}
 //	GET /v1/status
+//	GET /v1/report   refunds and money by platform and phase, anomalies
+//	GET /v1/audit    the projection checked against a fresh fold of the stream
 //	GET /healthz   the process serves
 //	GET /readyz    the stream is reachable and no rebuild is under way
 //	GET /metrics   Prometheus text format
@@ -50,6 +58,8 @@ func (a *API) Handler() http.Handler {
 	mux.HandleFunc("GET /v1/refunds/{platform}/{refundId}/history", a.getHistory)
 	mux.HandleFunc("GET /v1/orders/{platform}/{orderId}", a.getOrder)
 	mux.HandleFunc("GET /v1/status", a.getStatus)
+	mux.HandleFunc("GET /v1/report", a.getReport)
+	mux.HandleFunc("GET /v1/audit", a.getAudit)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		proto.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -134,6 +144,31 @@ func (a *API) getStatus(w http.ResponseWriter, r *http.Request) {
 		st.Lag = last - st.Checkpoint
 	}
 	proto.WriteJSON(w, http.StatusOK, st)
+}
+
+func (a *API) getReport(w http.ResponseWriter, r *http.Request) {
+	rep, err := a.Projection.Store().Report()
+	if a.fail(w, err, "report") {
+		return
+	}
+	proto.WriteJSON(w, http.StatusOK, rep)
+}
+
+func (a *API) getAudit(w http.ResponseWriter, r *http.Request) {
+	if a.Audit == nil {
+		proto.WriteError(w, http.StatusNotFound, proto.CodeNotFound, "this server does not audit")
+		return
+	}
+	if !a.auditing.TryLock() {
+		proto.WriteError(w, http.StatusConflict, proto.CodeConflict, "an audit is already running")
+		return
+	}
+	defer a.auditing.Unlock()
+	rep, err := a.Audit(r.Context())
+	if a.fail(w, err, "audit") {
+		return
+	}
+	proto.WriteJSON(w, http.StatusOK, rep)
 }
 
 func (a *API) getReady(w http.ResponseWriter, r *http.Request) {

@@ -25,6 +25,7 @@ const (
 	CodeMethodNotAllowed = "method_not_allowed"
 	CodeTooLarge         = "payload_too_large"
 	CodeUnauthorized     = "unauthorized"
+	CodeConflict         = "conflict"
 	CodeUnavailable      = "unavailable"
 	CodeInternal         = "internal"
 )

@@ -1,0 +1,122 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"text/tabwriter"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/spf13/cobra"
+
+	"refundledger/ingest"
+	"refundledger/projections"
+)
+
+// errAuditFailed makes `audit` exit non-zero when it found differences.
+var errAuditFailed = errors.New("the projection differs from the fold of the stream")
+
+func auditCmd() *cobra.Command {
+	var admin, data string
+	var timeout time.Duration
+	cmd := &cobra.Command{
+		Use:   "audit",
+		Short: "Check that the projection equals a fresh fold of the stream up to its checkpoint",
+		Long: `Fold the callback stream again, from its first message up to the projection's
+checkpoint, into a scratch directory, and compare every key and value with the
+live projection (invariant 2 of the design). Exits 1 when anything differs.
+
+By default the running service does it (GET /v1/audit on --admin), beside its
+live work. With --data the service must be stopped: the audit reads DATA/nats
+and DATA/pebble itself.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var rep projections.AuditReport
+			var err error
+			if data != "" {
+				rep, err = auditOffline(cmd.Context(), data)
+			} else {
+				err = adminGet(cmd.Context(), admin, "/v1/audit", timeout, &rep)
+			}
+			if err != nil {
+				return err
+			}
+			printAudit(cmd.OutOrStdout(), rep)
+			if !rep.OK {
+				return errAuditFailed
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&admin, "admin", defaultAdmin, "admin address of the running service")
+	cmd.Flags().StringVar(&data, "data", "", "audit this data directory offline instead (the service must be stopped)")
+	cmd.Flags().DurationVar(&timeout, "timeout", 30*time.Minute, "how long to wait for the service's audit")
+	return cmd
+}
+
+// auditor returns the audit the admin API serves, with a scratch directory
+// beside the projection.
+func auditor(js jetstream.JetStream, proj *projections.Projection, scratch string, log *slog.Logger) func(context.Context) (projections.AuditReport, error) {
+	return func(ctx context.Context) (projections.AuditReport, error) {
+		return projections.Audit(ctx, proj.Store(), projections.AuditConfig{JS: js, Stream: ingest.StreamName, Scratch: scratch, Logger: log})
+	}
+}
+
+func auditOffline(ctx context.Context, data string) (projections.AuditReport, error) {
+	var rep projections.AuditReport
+	unlock, err := lockDataDir(data)
+	if err != nil {
+		return rep, err
+	}
+	defer unlock()
+	ns, err := ingest.StartEmbeddedNATS(ingest.EmbeddedOptions{StoreDir: filepath.Join(data, "nats")})
+	if err != nil {
+		return rep, err
+	}
+	defer func() { ns.Shutdown(); ns.WaitForShutdown() }()
+	nc, err := nats.Connect(ns.ClientURL())
+	if err != nil {
+		return rep, err
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return rep, err
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	store, err := projections.OpenStore(filepath.Join(data, "pebble"), log)
+	if err != nil {
+		return rep, err
+	}
+	defer store.Close()
+	return projections.Audit(ctx, store, projections.AuditConfig{JS: js, Stream: ingest.StreamName, Scratch: filepath.Join(data, "pebble.audit"), Logger: log})
+}
+
+func printAudit(w io.Writer, rep projections.AuditReport) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "checkpoint\t%s\n", fmtCount(rep.Checkpoint))
+	fmt.Fprintf(tw, "keys compared\t%s\n", fmtCount(uint64(rep.Keys)))
+	fmt.Fprintf(tw, "differences\t%s\n", fmtCount(uint64(rep.Differences)))
+	tw.Flush()
+	if rep.OK {
+		fmt.Fprintln(w, "OK: the projection equals the fold of the stream up to its checkpoint")
+		return
+	}
+	fmt.Fprintln(w)
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "KIND\tKEY")
+	for _, d := range rep.Diffs {
+		fmt.Fprintf(tw, "%s\t%s\n", d.Kind, d.Key)
+	}
+	if n := rep.Differences - len(rep.Diffs); n > 0 {
+		fmt.Fprintf(tw, "...\t%d more\n", n)
+	}
+	tw.Flush()
+	fmt.Fprintln(w, "FAILED: missing = only in a fresh fold, extra = only in the projection; `refundledger rebuild` replaces it")
+}

@@ -1,0 +1,181 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"net/url"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"refundledger/ledger"
+	"refundledger/projections"
+)
+
+func showCmd() *cobra.Command {
+	var admin string
+	var history bool
+	cmd := &cobra.Command{
+		Use:   "show refund|order PLATFORM ID",
+		Short: "Show a refund (its operations, postings, anomalies) or an order, for people",
+		Example: `  refundledger show refund 1688 TQ142969441872889407
+  refundledger show refund 1688 TQ142969441872889407 --history
+  refundledger show order 1688 3305075341149134260`,
+		Args: cobra.ExactArgs(3),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			kind, platform, id := args[0], url.PathEscape(args[1]), url.PathEscape(args[2])
+			out := cmd.OutOrStdout()
+			switch kind {
+			case "refund":
+				var r ledger.Refund
+				if err := adminGet(cmd.Context(), admin, "/v1/refunds/"+platform+"/"+id, 10*time.Second, &r); err != nil {
+					return err
+				}
+				printRefund(out, r)
+				if history {
+					var h projections.History
+					if err := adminGet(cmd.Context(), admin, "/v1/refunds/"+platform+"/"+id+"/history", 10*time.Second, &h); err != nil {
+						return err
+					}
+					printDeliveries(out, h.Deliveries)
+				}
+			case "order":
+				var o ledger.Order
+				if err := adminGet(cmd.Context(), admin, "/v1/orders/"+platform+"/"+id, 10*time.Second, &o); err != nil {
+					return err
+				}
+				printOrder(out, o)
+			default:
+				return fmt.Errorf("show %q: want refund or order", kind)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&admin, "admin", defaultAdmin, "admin address of the running service")
+	cmd.Flags().BoolVar(&history, "history", false, "also list every delivery of the refund's callbacks")
+	return cmd
+}
+
+// fmtFen writes an amount of fen as yuan with two decimals: 16700 -> 167.00.
+func fmtFen(fen int64) string {
+	sign := ""
+	if fen < 0 {
+		sign, fen = "-", -fen
+	}
+	return fmt.Sprintf("%s%s.%02d", sign, fmtCount(uint64(fen/100)), fen%100)
+}
+
+func fmtTime(t ledger.Time) string {
+	if t == 0 {
+		return "-"
+	}
+	return time.UnixMilli(int64(t)).UTC().Format("2006-01-02 15:04:05")
+}
+
+var roles = map[int64]string{1: "buyer", 2: "seller", 3: "staff", 4: "system"}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func printRefund(w io.Writer, r ledger.Refund) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "refund\t%s/%s\n", r.Platform, r.RefundID)
+	fmt.Fprintf(tw, "order\t%s\n", orDash(r.OrderID))
+	state := r.Phase
+	if r.Terminal {
+		state += ", terminal"
+	}
+	fmt.Fprintf(tw, "status\t%s (%s)\n", r.Status, state)
+	fmt.Fprintf(tw, "applied\tgoods %s + carriage %s CNY\n", fmtFen(r.Amounts.ApplyPayment), fmtFen(r.Amounts.ApplyCarriage))
+	fmt.Fprintf(tw, "refunded\tgoods %s + carriage %s CNY\n", fmtFen(r.Amounts.RefundPayment), fmtFen(r.Amounts.RefundCarriage))
+	fmt.Fprintf(tw, "booked\t%s CNY\n", fmtFen(r.Booked))
+	fmt.Fprintf(tw, "updated\t%s UTC (%d snapshots folded)\n", fmtTime(r.UpdatedAt), r.Snapshots)
+	tw.Flush()
+
+	fmt.Fprintln(w, "\nOPERATIONS")
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "AT (UTC)\tID\tTYPE\tBY\tFROM\tTO\tREMARK")
+	for _, op := range r.Operations {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\n", fmtTime(op.At), op.ID, op.Type, orDash(roles[op.Role]), orDash(op.From), op.To, op.Remark)
+	}
+	tw.Flush()
+	if len(r.Postings) > 0 {
+		fmt.Fprintln(w, "\nPOSTINGS (CNY)")
+		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "AT (UTC)\tKIND\tGOODS\tCARRIAGE\tAMOUNT\tID\t")
+		for _, p := range r.Postings {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t\n", fmtTime(p.At), p.Kind, fmtFen(p.Goods), fmtFen(p.Carriage), fmtFen(p.Amount), p.ID)
+		}
+		tw.Flush()
+	}
+	printAnomalies(w, r.Anomalies)
+}
+
+func printAnomalies(w io.Writer, list []ledger.Anomaly) {
+	if len(list) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "\nANOMALIES")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, a := range list {
+		fmt.Fprintf(tw, "%s\t%s\n", a.Code, a.Detail)
+	}
+	tw.Flush()
+}
+
+func printDeliveries(w io.Writer, ds []projections.Delivery) {
+	fmt.Fprintln(w, "\nDELIVERIES")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "SEQ\tRECEIVED (UTC)\tPUSHED (UTC)\tRETRY\tMESSAGE ID\tNEW?")
+	for _, d := range ds {
+		isNew := "new"
+		if d.Duplicate {
+			isNew = "duplicate"
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\t%s\n", d.Seq, fmtTime(ledger.Time(d.ReceivedAt)), fmtTime(ledger.Time(d.PushedAt)), d.RetryCount, orDash(d.MessageID), isNew)
+	}
+	tw.Flush()
+}
+
+func printOrder(w io.Writer, o ledger.Order) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "order\t%s/%s\n", o.Platform, o.OrderID)
+	fmt.Fprintf(tw, "order no\t%s\n", orDash(o.OrderNo))
+	if c := o.Current; c != nil {
+		fmt.Fprintf(tw, "status\t%s (as of %s UTC)\n", c.Status, fmtTime(c.At))
+		fmt.Fprintf(tw, "totals\t%s CNY = products %s + shipping %s\n", fmtFen(c.TotalAmount), fmtFen(c.ProductAmount), fmtFen(c.ShippingFee))
+	} else {
+		fmt.Fprintf(tw, "status\tno order message yet (only refunds name this order)\n")
+	}
+	paid := "not paid"
+	if o.Paid {
+		paid = fmtFen(o.PaidTotal) + " CNY"
+	}
+	fmt.Fprintf(tw, "paid\t%s\n", paid)
+	fmt.Fprintf(tw, "refunded\t%s CNY in %d refunds\n", fmtFen(o.RefundedTotal), len(o.Refunds))
+	tw.Flush()
+	if len(o.PriceHistory) > 1 {
+		fmt.Fprintln(w, "\nPRICE HISTORY (CNY)")
+		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "AT (UTC)\tTOTAL\tCHANGE\tPRODUCTS\tSHIPPING\tMESSAGE\t")
+		for _, p := range o.PriceHistory {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t\n", fmtTime(p.At), fmtFen(p.TotalAmount), fmtFen(p.DiffTotal), fmtFen(p.ProductAmount), fmtFen(p.ShippingFee), p.Type)
+		}
+		tw.Flush()
+	}
+	if len(o.Refunds) > 0 {
+		fmt.Fprintln(w, "\nREFUNDS")
+		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "REFUND\tSTATUS\tPHASE\tBOOKED (CNY)")
+		for _, l := range o.Refunds {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", l.RefundID, l.Status, l.Phase, fmtFen(l.Booked))
+		}
+		tw.Flush()
+	}
+	printAnomalies(w, o.Anomalies)
+}
