@@ -25,11 +25,6 @@ const (
 	HeaderQuarantine = proto.HeaderQuarantine // only on QuarantineSubject: why the body is not an envelope
 )
 
-// maxToken bounds every subject token and the id part of a Nats-Msg-Id, in
-// bytes. Longer values are cut and suffixed with a hash of the whole value,
-// so distinct long values stay distinct.
-const maxToken = 64
-
 // Subject returns the subject a routed callback is stored under:
 //
 //	xportcn.cb.<platform>.<messageType>.<orderId>
@@ -41,13 +36,13 @@ const maxToken = 64
 // wildcard-free five-token subject.
 func Subject(r proto.Route) string {
 	var b strings.Builder
-	b.Grow(len("xportcn.cb...") + 3*maxToken)
+	b.Grow(len("xportcn.cb...") + 3*proto.MaxSubjectToken)
 	b.WriteString("xportcn.cb.")
 	b.WriteString(platformToken(r.Platform))
 	b.WriteByte('.')
-	b.WriteString(token(r.Type))
+	b.WriteString(proto.SubjectToken(r.Type))
 	b.WriteByte('.')
-	b.WriteString(token(r.OrderID))
+	b.WriteString(proto.SubjectToken(r.OrderID))
 	return b.String()
 }
 
@@ -59,7 +54,7 @@ func Subject(r proto.Route) string {
 func MsgID(r proto.Route) string {
 	p := platformToken(r.Platform)
 	if r.ID != "" {
-		return "xp-" + p + "-" + token(r.ID)
+		return "xp-" + p + "-" + proto.SubjectToken(r.ID)
 	}
 	h := sha256.New()
 	h.Write([]byte(p))
@@ -83,36 +78,4 @@ func platformToken(p proto.Platform) string {
 		return string(p)
 	}
 	return string(proto.PlatformUnknown)
-}
-
-// token sanitises s into one subject token (see Subject).
-func token(s string) string {
-	if s == "" {
-		return "_"
-	}
-	if len(s) > maxToken {
-		sum := sha256.Sum256([]byte(s))
-		s = s[:maxToken-17] + "-" + hex.EncodeToString(sum[:8])
-	}
-	clean := true
-	for i := 0; i < len(s); i++ {
-		if !tokenByte(s[i]) {
-			clean = false
-			break
-		}
-	}
-	if clean {
-		return s
-	}
-	b := []byte(s)
-	for i, c := range b {
-		if !tokenByte(c) {
-			b[i] = '_'
-		}
-	}
-	return string(b)
-}
-
-func tokenByte(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-'
 }

@@ -3,12 +3,12 @@ package projections
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
 	"refundledger/ledger"
+	"refundledger/proto"
 )
 
 // EventsStream is the stream downstream services consume. Subjects:
@@ -56,21 +56,7 @@ func EnsureEventsStream(ctx context.Context, js jetstream.JetStream, replicas in
 // EventSubject returns the subject a fact is published on.
 func EventSubject(f ledger.Fact) string {
 	if f.IsRefund() {
-		return "refunds." + token(string(f.Platform)) + "." + token(f.Kind) + "." + token(f.OrderID) + "." + token(f.RefundID)
+		return "refunds." + proto.SubjectToken(string(f.Platform)) + "." + proto.SubjectToken(f.Kind) + "." + proto.SubjectToken(f.OrderID) + "." + proto.SubjectToken(f.RefundID)
 	}
-	return "orders." + token(string(f.Platform)) + "." + token(f.Kind) + "." + token(f.OrderID)
-}
-
-// token makes s safe as one subject token: letters, digits, '_' and '-'
-// are kept, anything else becomes '_'; "" becomes "_".
-func token(s string) string {
-	if s == "" {
-		return "_"
-	}
-	return strings.Map(func(r rune) rune {
-		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-' {
-			return r
-		}
-		return '_'
-	}, s)
+	return "orders." + proto.SubjectToken(string(f.Platform)) + "." + proto.SubjectToken(f.Kind) + "." + proto.SubjectToken(f.OrderID)
 }

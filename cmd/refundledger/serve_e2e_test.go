@@ -253,6 +253,46 @@ func TestServeEndToEnd(t *testing.T) {
 		t.Fatalf("REFUND_EVENTS holds %d events, the outbox %d facts", n, counts.Counts.Facts)
 	}
 
+	t.Run("CLIReadsTheLedger", func(t *testing.T) {
+		run := func(args ...string) string {
+			t.Helper()
+			out, err := exec.Command(mustBuild(t), args...).CombinedOutput()
+			if err != nil {
+				t.Fatalf("refundledger %s: %v\n%s", strings.Join(args, " "), err, out)
+			}
+			return string(out)
+		}
+		requireLines := func(out string, want ...string) {
+			t.Helper()
+			for _, w := range want {
+				if !regexp.MustCompile(w).MatchString(out) {
+					t.Fatalf("output lacks %q:\n%s", w, out)
+				}
+			}
+		}
+		requireLines(run("show", "refund", "1688", "TQ142969441872889407", "--history", "--admin", s.admin),
+			`status\s+refundsuccess \(succeeded, terminal\)`, `booked\s+167\.00 CNY`,
+			`(?m)^2024-01-10 02:29:23\s+4538611416976\s+8\s+system\s+waitselleragree\s+refundsuccess`,
+			`refund\s+11,?700\.00|refund\s+117\.00\s+50\.00\s+167\.00`, `DELIVERIES`)
+		requireLines(run("show", "order", "1688", "3305075341149134260", "--admin", s.admin),
+			`status\s+CANCEL`, `totals\s+100\.00 CNY = products 95\.00 \+ shipping 5\.00`, `PRICE HISTORY`)
+		requireLines(run("report", "--admin", s.admin), `1688\s+succeeded\s+2\s+2\s+167\.01`, `total\s+2\s+167\.01`)
+		requireLines(run("audit", "--admin", s.admin), `differences\s+0`, `OK: the projection equals`)
+		out := run("replay", "--nats", s.nats, "--order", "3305075341149134260")
+		if n := strings.Count(out, "\n"); n != 5 { // header + 4 order messages
+			t.Fatalf("replay listed %d lines:\n%s", n, out)
+		}
+		requireLines(out, `ORDER_BUYER_VIEW_ORDER_PRICE_MODIFY\s+3305075341149134260\s+0\s+off\s+427`)
+		raw := run("replay", "--nats", s.nats, "--order", "2044420321024880794", "--raw")
+		if !strings.Contains(raw, `"refundId":"TQ142969441872889407"`) || strings.Count(raw, "\n") != 1 {
+			t.Fatalf("replay --raw: %s", raw)
+		}
+		cmd := exec.Command(mustBuild(t), "show", "refund", "1688", "TQ0", "--admin", s.admin)
+		if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "not_found") {
+			t.Fatalf("show of an unknown refund: %v %s", err, out)
+		}
+	})
+
 	t.Run("SecondServeOnSameDataRefuses", func(t *testing.T) {
 		out, err := exec.Command(mustBuild(t), "serve", "--data", dir, "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--nats-listen", "127.0.0.1:0").CombinedOutput()
 		if err == nil || !bytes.Contains(out, []byte("in use by another refundledger")) {
