@@ -24,6 +24,7 @@ import (
 
 func projectCmd() *cobra.Command {
 	var data, natsURL, adminListen string
+	var replicas int
 	cmd := &cobra.Command{
 		Use:   "project",
 		Short: "Run only the projector (and optionally the admin API) against a NATS server",
@@ -36,16 +37,17 @@ moment and resumes after its last committed batch.`,
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
-			return project(ctx, data, natsURL, adminListen, log, cmd.OutOrStdout())
+			return project(ctx, data, natsURL, adminListen, replicas, log, cmd.OutOrStdout())
 		},
 	}
 	cmd.Flags().StringVar(&data, "data", "./data", "data directory of the projection (DATA/pebble) and its lock")
 	cmd.Flags().StringVar(&natsURL, "nats", nats.DefaultURL, "NATS server holding the "+ingest.StreamName+" stream")
+	cmd.Flags().IntVar(&replicas, "replicas", 1, "replicas of the events stream when this node creates it (3 in a cluster)")
 	cmd.Flags().StringVar(&adminListen, "admin-listen", "", "serve the admin API (queries, status) on this address; empty: none")
 	return cmd
 }
 
-func project(ctx context.Context, data, natsURL, adminListen string, log *slog.Logger, out io.Writer) error {
+func project(ctx context.Context, data, natsURL, adminListen string, replicas int, log *slog.Logger, out io.Writer) error {
 	if err := os.MkdirAll(data, 0o755); err != nil {
 		return err
 	}
@@ -84,7 +86,9 @@ func project(ctx context.Context, data, natsURL, adminListen string, log *slog.L
 		defer srv.Close()
 		fmt.Fprintf(out, "  admin      http://%s/v1/status\n", ln.Addr())
 	}
-	if _, err := projections.EnsureEventsStream(ctx, js, 1); err != nil {
+	if _, err := ensure(ctx, log, projections.EventsStream, func(ctx context.Context) (jetstream.Stream, error) {
+		return projections.EnsureEventsStream(ctx, js, replicas)
+	}); err != nil {
 		return err
 	}
 	relay := &projections.Relay{JS: js, Store: proj.Store, Logger: log}

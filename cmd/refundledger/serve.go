@@ -31,6 +31,8 @@ type serveFlags struct {
 	natsListen  string
 	verify      string
 	sync        string
+	nats        string
+	replicas    int
 }
 
 func serveCmd() *cobra.Command {
@@ -60,7 +62,9 @@ Ctrl-C or SIGTERM shuts down gracefully.`,
 	fl.StringVar(&f.adminListen, "admin-listen", "127.0.0.1:8081", "admin listener address (queries, status; keep it private)")
 	fl.StringVar(&f.natsListen, "nats-listen", "127.0.0.1:4222", "embedded NATS client address")
 	fl.StringVar(&f.verify, "verify", "", "signature check: enforce, record or off (default: enforce when a secret is configured, else off)")
-	fl.StringVar(&f.sync, "sync", "always", "JetStream fsync: always (an acknowledged callback survives power loss) or interval (every 1 s)")
+	fl.StringVar(&f.sync, "sync", "always", "embedded JetStream fsync: always (an acknowledged callback survives power loss) or interval (every 1 s)")
+	fl.StringVar(&f.nats, "nats", "", "use this NATS server or cluster (comma list of URLs) instead of the embedded one")
+	fl.IntVar(&f.replicas, "replicas", 1, "replicas of the streams and the nonce bucket (3 in a cluster)")
 	return cmd
 }
 
@@ -77,24 +81,30 @@ func serve(ctx context.Context, f serveFlags, log *slog.Logger, out interface{ W
 	}
 	defer unlock()
 
-	ns, err := startNATS(f)
-	if err != nil {
-		return err
+	natsURL, natsKind := f.nats, "external"
+	if natsURL == "" {
+		ns, err := startNATS(f)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			ns.Shutdown()
+			ns.WaitForShutdown()
+		}()
+		natsURL, natsKind = ns.ClientURL(), "embedded"
 	}
-	defer func() {
-		ns.Shutdown()
-		ns.WaitForShutdown()
-	}()
-	nc, err := nats.Connect(ns.ClientURL(), nats.Name("refundledger serve"), nats.MaxReconnects(-1))
+	nc, err := nats.Connect(natsURL, nats.Name("refundledger serve"), nats.MaxReconnects(-1))
 	if err != nil {
-		return fmt.Errorf("connect to embedded NATS: %w", err)
+		return fmt.Errorf("connect to NATS %s: %w", natsURL, err)
 	}
 	defer nc.Close()
 	js, err := jetstream.New(nc)
 	if err != nil {
 		return err
 	}
-	stream, err := ingest.EnsureStream(ctx, js, 1)
+	stream, err := ensure(ctx, log, ingest.StreamName, func(ctx context.Context) (jetstream.Stream, error) {
+		return ingest.EnsureStream(ctx, js, f.replicas)
+	})
 	if err != nil {
 		return err
 	}
@@ -106,15 +116,20 @@ func serve(ctx context.Context, f serveFlags, log *slog.Logger, out interface{ W
 		return err
 	}
 	defer proj.Close()
-	if _, err := projections.EnsureEventsStream(ctx, js, 1); err != nil {
+	if _, err := ensure(ctx, log, projections.EventsStream, func(ctx context.Context) (jetstream.Stream, error) {
+		return projections.EnsureEventsStream(ctx, js, f.replicas)
+	}); err != nil {
 		return err
 	}
 	relay := &projections.Relay{JS: js, Store: proj.Store, Logger: log}
 	bg := runBackground(ctx, proj.Run, relay.Run)
 	defer bg.stop()
 
-	nonces, err := ingest.NewKVNonceStore(ctx, js, 1)
-	if err != nil {
+	var nonces *ingest.KVNonceStore
+	if err := untilReady(ctx, log, "nonce bucket", func(ctx context.Context) (err error) {
+		nonces, err = ingest.NewKVNonceStore(ctx, js, f.replicas)
+		return err
+	}); err != nil {
 		return err
 	}
 	verifier, err := ingest.VerifierFromEnv(os.Getenv, f.verify, nonces)
@@ -149,7 +164,7 @@ func serve(ctx context.Context, f serveFlags, log *slog.Logger, out interface{ W
 	fmt.Fprintf(out, "refundledger serving (data %s, signature check %s, sync %s)\n", f.data, verifier.Mode(), f.sync)
 	fmt.Fprintf(out, "  callbacks  %s\n", cbURL)
 	fmt.Fprintf(out, "  admin      http://%s/v1/status\n", adminLn.Addr())
-	fmt.Fprintf(out, "  nats       %s\n", ns.ClientURL())
+	fmt.Fprintf(out, "  nats       %s (%s, streams R%d)\n", natsURL, natsKind, f.replicas)
 	fmt.Fprintf(out, "try:\n  curl -s -X POST --data-binary @testdata/xportcn/1688-refund-refundonly-success.json %s\n", cbURL)
 	fmt.Fprintf(out, "  curl -s http://%s/v1/refunds/1688/TQ142969441872889407\n", adminLn.Addr())
 
