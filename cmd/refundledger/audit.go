@@ -11,7 +11,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/spf13/cobra"
 
@@ -75,27 +74,18 @@ func auditOffline(ctx context.Context, data string) (projections.AuditReport, er
 		return rep, err
 	}
 	defer unlock()
-	ns, err := ingest.StartEmbeddedNATS(ingest.EmbeddedOptions{StoreDir: filepath.Join(data, "nats")})
+	conn, err := connect("", ingest.EmbeddedOptions{StoreDir: filepath.Join(data, "nats")}, "refundledger audit")
 	if err != nil {
 		return rep, err
 	}
-	defer func() { ns.Shutdown(); ns.WaitForShutdown() }()
-	nc, err := nats.Connect(ns.ClientURL())
-	if err != nil {
-		return rep, err
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return rep, err
-	}
+	defer conn.Close()
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	store, err := projections.OpenStore(filepath.Join(data, "pebble"), log)
 	if err != nil {
 		return rep, err
 	}
 	defer store.Close()
-	return projections.Audit(ctx, store, projections.AuditConfig{JS: js, Stream: ingest.StreamName, Scratch: filepath.Join(data, "pebble.audit"), Logger: log})
+	return projections.Audit(ctx, store, projections.AuditConfig{JS: conn.JS, Stream: ingest.StreamName, Scratch: filepath.Join(data, "pebble.audit"), Logger: log})
 }
 
 func printAudit(w io.Writer, rep projections.AuditReport) {

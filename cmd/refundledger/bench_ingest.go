@@ -10,8 +10,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/spf13/cobra"
 
 	"refundledger/ingest"
@@ -119,23 +117,12 @@ func benchIngestMode(ctx context.Context, f benchIngestFlags, mode, dir string, 
 	} else {
 		opts.SyncInterval = benchSyncInterval
 	}
-	ns, err := ingest.StartEmbeddedNATS(opts)
+	conn, err := connect("", opts, "refundledger bench ingest")
 	if err != nil {
 		return ingest.BenchResult{}, err
 	}
-	defer func() {
-		ns.Shutdown()
-		ns.WaitForShutdown()
-	}()
-	nc, err := nats.Connect(ns.ClientURL(), nats.Name("refundledger bench ingest"))
-	if err != nil {
-		return ingest.BenchResult{}, fmt.Errorf("connect to embedded NATS: %w", err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return ingest.BenchResult{}, err
-	}
+	defer conn.Close()
+	js := conn.JS
 	if _, err := ingest.EnsureStream(ctx, js, 1); err != nil {
 		return ingest.BenchResult{}, err
 	}

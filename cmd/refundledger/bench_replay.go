@@ -102,20 +102,13 @@ func replayOnce(ctx context.Context, n int, seed uint64, errOut io.Writer) (repl
 		return row, err
 	}
 	defer os.RemoveAll(dir)
-	ns, err := ingest.StartEmbeddedNATS(ingest.EmbeddedOptions{StoreDir: filepath.Join(dir, "nats"), SyncInterval: time.Minute})
+	conn, err := connect("", ingest.EmbeddedOptions{StoreDir: filepath.Join(dir, "nats"), SyncInterval: time.Minute},
+		"refundledger bench replay", jetstream.WithPublishAsyncMaxPending(4096))
 	if err != nil {
 		return row, err
 	}
-	defer func() { ns.Shutdown(); ns.WaitForShutdown() }()
-	nc, err := nats.Connect(ns.ClientURL())
-	if err != nil {
-		return row, err
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096))
-	if err != nil {
-		return row, err
-	}
+	defer conn.Close()
+	js := conn.JS
 	if _, err := ingest.EnsureStream(ctx, js, 1); err != nil {
 		return row, err
 	}

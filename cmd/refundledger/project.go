@@ -56,15 +56,12 @@ func project(ctx context.Context, data, natsURL, adminListen string, replicas in
 		return err
 	}
 	defer unlock()
-	nc, err := nats.Connect(natsURL, nats.Name("refundledger project"), nats.MaxReconnects(-1))
-	if err != nil {
-		return fmt.Errorf("connect to %s: %w", natsURL, err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
+	conn, err := connect(natsURL, ingest.EmbeddedOptions{}, "refundledger project")
 	if err != nil {
 		return err
 	}
+	defer conn.Close()
+	js := conn.JS
 	stream, err := js.Stream(ctx, ingest.StreamName)
 	if err != nil {
 		return fmt.Errorf("stream %s on %s: %w", ingest.StreamName, natsURL, err)

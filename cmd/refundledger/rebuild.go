@@ -12,8 +12,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/spf13/cobra"
 
 	"refundledger/ingest"
@@ -60,22 +58,13 @@ func rebuild(ctx context.Context, data, natsURL string, out, errOut io.Writer) e
 		if _, err := os.Stat(filepath.Join(data, "nats")); err != nil {
 			return fmt.Errorf("no stream under %s (%w); give --nats to read a running server's", filepath.Join(data, "nats"), err)
 		}
-		ns, err := ingest.StartEmbeddedNATS(ingest.EmbeddedOptions{StoreDir: filepath.Join(data, "nats")})
-		if err != nil {
-			return err
-		}
-		defer func() { ns.Shutdown(); ns.WaitForShutdown() }()
-		natsURL = ns.ClientURL()
 	}
-	nc, err := nats.Connect(natsURL, nats.Name("refundledger rebuild"))
-	if err != nil {
-		return fmt.Errorf("connect to %s: %w", natsURL, err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
+	conn, err := connect(natsURL, ingest.EmbeddedOptions{StoreDir: filepath.Join(data, "nats")}, "refundledger rebuild")
 	if err != nil {
 		return err
 	}
+	defer conn.Close()
+	js := conn.JS
 	live := filepath.Join(data, "pebble")
 	bar := newProgress(errOut, "rebuild", "msgs")
 	start := time.Now()

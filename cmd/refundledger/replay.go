@@ -70,15 +70,12 @@ func subjectToken(v string) string {
 }
 
 func replay(ctx context.Context, natsURL, subject string, from uint64, limit int, raw bool, out io.Writer) error {
-	nc, err := nats.Connect(natsURL, nats.Name("refundledger replay"))
-	if err != nil {
-		return fmt.Errorf("connect to %s: %w", natsURL, err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
+	conn, err := connect(natsURL, ingest.EmbeddedOptions{}, "refundledger replay")
 	if err != nil {
 		return err
 	}
+	defer conn.Close()
+	js := conn.JS
 	stream, err := js.Stream(ctx, ingest.StreamName)
 	if err != nil {
 		return fmt.Errorf("stream %s on %s: %w", ingest.StreamName, natsURL, err)

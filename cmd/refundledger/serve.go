@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/spf13/cobra"
 
@@ -81,26 +80,18 @@ func serve(ctx context.Context, f serveFlags, log *slog.Logger, out interface{ W
 	}
 	defer unlock()
 
-	natsURL, natsKind := f.nats, "external"
-	if natsURL == "" {
-		ns, err := startNATS(f)
-		if err != nil {
-			return err
-		}
-		defer func() {
-			ns.Shutdown()
-			ns.WaitForShutdown()
-		}()
-		natsURL, natsKind = ns.ClientURL(), "embedded"
-	}
-	nc, err := nats.Connect(natsURL, nats.Name("refundledger serve"), nats.MaxReconnects(-1))
-	if err != nil {
-		return fmt.Errorf("connect to NATS %s: %w", natsURL, err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
+	emb, err := embeddedOptions(f)
 	if err != nil {
 		return err
+	}
+	conn, err := connect(f.nats, emb, "refundledger serve")
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	js, natsKind := conn.JS, "external"
+	if f.nats == "" {
+		natsKind = "embedded"
 	}
 	stream, err := ensure(ctx, log, ingest.StreamName, func(ctx context.Context) (jetstream.Stream, error) {
 		return ingest.EnsureStream(ctx, js, f.replicas)
@@ -164,7 +155,7 @@ func serve(ctx context.Context, f serveFlags, log *slog.Logger, out interface{ W
 	fmt.Fprintf(out, "refundledger serving (data %s, signature check %s, sync %s)\n", f.data, verifier.Mode(), f.sync)
 	fmt.Fprintf(out, "  callbacks  %s\n", cbURL)
 	fmt.Fprintf(out, "  admin      http://%s/v1/status\n", adminLn.Addr())
-	fmt.Fprintf(out, "  nats       %s (%s, streams R%d)\n", natsURL, natsKind, f.replicas)
+	fmt.Fprintf(out, "  nats       %s (%s, streams R%d)\n", conn.URL, natsKind, f.replicas)
 	fmt.Fprintf(out, "try:\n  curl -s -X POST --data-binary @testdata/xportcn/1688-refund-refundonly-success.json %s\n", cbURL)
 	fmt.Fprintf(out, "  curl -s http://%s/v1/refunds/1688/TQ142969441872889407\n", adminLn.Addr())
 
@@ -195,26 +186,28 @@ func serve(ctx context.Context, f serveFlags, log *slog.Logger, out interface{ W
 	return runErr
 }
 
-func startNATS(f serveFlags) (*server.Server, error) {
+// embeddedOptions are the embedded NATS server's settings from the flags.
+func embeddedOptions(f serveFlags) (ingest.EmbeddedOptions, error) {
+	var opts ingest.EmbeddedOptions
 	host, portStr, err := net.SplitHostPort(f.natsListen)
 	if err != nil {
-		return nil, fmt.Errorf("--nats-listen %q: %w", f.natsListen, err)
+		return opts, fmt.Errorf("--nats-listen %q: %w", f.natsListen, err)
 	}
 	port, err := strconv.Atoi(portStr)
 	if err != nil {
-		return nil, fmt.Errorf("--nats-listen %q: port: %w", f.natsListen, err)
+		return opts, fmt.Errorf("--nats-listen %q: port: %w", f.natsListen, err)
 	}
 	if port == 0 {
 		port = server.RANDOM_PORT
 	}
-	opts := ingest.EmbeddedOptions{StoreDir: filepath.Join(f.data, "nats"), Host: host, Port: port}
+	opts = ingest.EmbeddedOptions{StoreDir: filepath.Join(f.data, "nats"), Host: host, Port: port}
 	switch f.sync {
 	case "always":
 		opts.SyncAlways = true
 	case "interval":
 		opts.SyncInterval = time.Second
 	default:
-		return nil, fmt.Errorf("--sync %q: want always or interval", f.sync)
+		return opts, fmt.Errorf("--sync %q: want always or interval", f.sync)
 	}
-	return ingest.StartEmbeddedNATS(opts)
+	return opts, nil
 }
