@@ -1,8 +1,6 @@
 package ledger
 
 import (
-	"sort"
-
 	"refundledger/proto"
 )
 
@@ -39,39 +37,3 @@ type Fact struct {
 
 // IsRefund reports whether the fact is about a refund (else an order).
 func (f Fact) IsRefund() bool { return f.RefundID != "" }
-
-// newFacts returns the facts of all whose ids are not in emitted (sorted),
-// and the new emitted list (sorted; a fresh slice when anything was added).
-// It never returns a fact twice, even when all repeats an id.
-func newFacts(all []Fact, emitted []string) ([]Fact, []string) {
-	var fresh []Fact
-	var ids []string
-	for i := range all {
-		id := all[i].ID
-		if k := sort.SearchStrings(emitted, id); k < len(emitted) && emitted[k] == id {
-			continue
-		}
-		if contains(ids, id) {
-			continue
-		}
-		fresh = append(fresh, all[i])
-		ids = append(ids, id)
-	}
-	if len(ids) == 0 {
-		return nil, emitted
-	}
-	sort.Strings(ids)
-	out := make([]string, 0, len(emitted)+len(ids))
-	i, j := 0, 0
-	for i < len(emitted) && j < len(ids) {
-		if emitted[i] < ids[j] {
-			out = append(out, emitted[i])
-			i++
-		} else {
-			out = append(out, ids[j])
-			j++
-		}
-	}
-	out = append(append(out, emitted[i:]...), ids[j:]...)
-	return fresh, out
-}

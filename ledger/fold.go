@@ -1,8 +1,10 @@
 package ledger
 
 import (
+	"cmp"
 	"fmt"
-	"sort"
+	"slices"
+	"strings"
 
 	"refundledger/proto"
 )
@@ -27,13 +29,13 @@ func foldRefund(snaps []Snapshot) folded {
 	for i := range snaps {
 		ordered[i] = &snaps[i]
 	}
-	sort.Slice(ordered, func(i, j int) bool { return lessAuthority(ordered[i], ordered[j]) })
+	slices.SortFunc(ordered, cmpAuthority)
 	f := folded{auth: ordered[len(ordered)-1]}
 
 	// 3.1 Union by id. "The first" version of an operation is the one in the
 	// least authoritative snapshot listing it; a different version later is
 	// recorded once per operation.
-	var ops []proto.Operation
+	ops := make([]proto.Operation, 0, len(f.auth.Refund.Operations))
 	var changed []string
 	for _, s := range ordered {
 		for _, op := range s.Refund.Operations {
@@ -55,19 +57,24 @@ func foldRefund(snaps []Snapshot) folded {
 
 	// 3.2 Chronological: gmtCreate; on a tie, the relative order in the most
 	// authoritative snapshot listing both (lists are newest first); else id.
-	sort.SliceStable(ops, func(i, j int) bool {
-		a, b := &ops[i], &ops[j]
+	slices.SortStableFunc(ops, func(a, b proto.Operation) int {
 		if a.At != b.At {
-			return a.At < b.At
+			return cmp.Compare(a.At, b.At)
 		}
 		for k := len(ordered) - 1; k >= 0; k-- {
 			list := ordered[k].Refund.Operations
 			ia, ib := indexOf(list, a.ID), indexOf(list, b.ID)
 			if ia >= 0 && ib >= 0 {
-				return ia > ib
+				return cmp.Compare(ib, ia)
 			}
 		}
-		return lessNumeric(a.ID, b.ID)
+		switch {
+		case lessNumeric(a.ID, b.ID):
+			return -1
+		case lessNumeric(b.ID, a.ID):
+			return 1
+		}
+		return 0
 	})
 
 	// 3.4-3.6 Transitions and their anomalies.
@@ -114,25 +121,28 @@ func foldRefund(snaps []Snapshot) folded {
 	return f
 }
 
-// lessAuthority orders snapshots by authority (REFUNDS.md 3.3): more
+// cmpAuthority orders snapshots by authority (REFUNDS.md 3.3): more
 // operations, then terminal over non-terminal, then later gmtModified, then
 // later push time, then digest. The spec's last tie-break is "later arrival";
 // the digest replaces it so that the state depends on the set of callbacks
 // only (invariant 3), never on the order they came in.
-func lessAuthority(a, b *Snapshot) bool {
+func cmpAuthority(a, b *Snapshot) int {
 	if na, nb := len(a.Refund.Operations), len(b.Refund.Operations); na != nb {
-		return na < nb
+		return cmp.Compare(na, nb)
 	}
 	if ta, tb := IsTerminal(a.Refund.Status), IsTerminal(b.Refund.Status); ta != tb {
-		return tb
+		if tb {
+			return -1
+		}
+		return 1
 	}
 	if a.Refund.ModifiedAt != b.Refund.ModifiedAt {
-		return a.Refund.ModifiedAt < b.Refund.ModifiedAt
+		return cmp.Compare(a.Refund.ModifiedAt, b.Refund.ModifiedAt)
 	}
 	if a.PushedAt != b.PushedAt {
-		return a.PushedAt < b.PushedAt
+		return cmp.Compare(a.PushedAt, b.PushedAt)
 	}
-	return a.Digest < b.Digest
+	return strings.Compare(a.Digest, b.Digest)
 }
 
 func indexOf(ops []proto.Operation, id string) int {

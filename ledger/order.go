@@ -84,7 +84,8 @@ var typeRank = map[string]int{
 // that states no totals (Taobao's form) keeps the totals before it. The state
 // depends only on the set of messages applied (a retry of a message with the
 // same id and content is the same message); a fact id is returned at most
-// once; rec is never mutated.
+// once; rec is never mutated. A message that changes nothing returns rec
+// itself; any change returns a record with a fresh Messages slice.
 func ApplyOrder(rec OrderRecord, platform proto.Platform, typ string, msg proto.OrderMessage, d Delivery) (OrderRecord, []Fact) {
 	digest := orderDigest(typ, d.MessageID, &msg)
 	msgs := rec.Messages
@@ -106,7 +107,9 @@ func ApplyOrder(rec OrderRecord, platform proto.Platform, typ string, msg proto.
 
 // LinkRefund records the current state of one of the order's refunds (which
 // may arrive before any order message) and re-checks the order's refunded
-// total against its paid total.
+// total against its paid total. rec is never mutated. When the link is
+// unchanged it returns rec itself; otherwise a record with a fresh Refunds
+// slice.
 func LinkRefund(rec OrderRecord, r Refund) (OrderRecord, []Fact) {
 	link := RefundLink{RefundID: r.RefundID, Status: r.Status, Phase: r.Phase, Booked: r.Booked}
 	links := rec.Refunds
@@ -127,7 +130,7 @@ func LinkRefund(rec OrderRecord, r Refund) (OrderRecord, []Fact) {
 
 func (rec OrderRecord) refold() (OrderRecord, []Fact) {
 	rec.State = rec.foldState()
-	facts, emitted := newFacts(orderFacts(rec.State), rec.Emitted)
+	facts, emitted := orderFacts(&rec.State, rec.Emitted)
 	rec.Emitted = emitted
 	return rec, facts
 }
@@ -199,32 +202,43 @@ func (rec OrderRecord) foldState() Order {
 	return st
 }
 
-func orderFacts(st Order) []Fact {
+// orderFacts derives every fact of the order's state and returns those
+// whose ids are not in emitted, with the new emitted list (see factSet).
+func orderFacts(st *Order, emitted []string) ([]Fact, []string) {
 	base := Fact{Platform: st.Platform, OrderID: st.OrderID}
 	prefix := string(st.Platform) + "/order/" + st.OrderID + "/"
-	var out []Fact
+	fs := newFactSet(emitted, len(st.StatusHistory)+len(st.PriceHistory)+len(st.Anomalies))
+	// Each fact points at its own copy of what it states, made only for a
+	// fact not emitted before.
 	for i := range st.StatusHistory {
-		c := st.StatusHistory[i]
-		f := base
-		f.ID = fmt.Sprintf("%sstatus/%d/%s", prefix, c.At, c.Status)
-		f.Kind, f.At, f.Status, f.Order = FactOrderStatus, c.At, c.Status, &c
-		out = append(out, f)
+		c := &st.StatusHistory[i]
+		if fs.start(prefix).str("status/").int(int64(c.At)).str("/").str(c.Status).novel() {
+			cp := *c
+			f := base
+			f.Kind, f.At, f.Status, f.Order = FactOrderStatus, c.At, c.Status, &cp
+			fs.keep(f)
+		}
 	}
 	for i := range st.PriceHistory {
 		if i == 0 {
 			continue
 		}
-		p := st.PriceHistory[i].OrderTotals
-		f := base
-		f.ID = fmt.Sprintf("%sprice/%d/%d/%d/%d", prefix, p.At, p.TotalAmount, p.ShippingFee, p.ProductAmount)
-		f.Kind, f.At, f.Status, f.Order = FactOrderPrice, p.At, p.Status, &p
-		out = append(out, f)
+		p := &st.PriceHistory[i].OrderTotals
+		if fs.start(prefix).str("price/").int(int64(p.At)).str("/").int(p.TotalAmount).str("/").
+			int(p.ShippingFee).str("/").int(p.ProductAmount).novel() {
+			cp := *p
+			f := base
+			f.Kind, f.At, f.Status, f.Order = FactOrderPrice, p.At, p.Status, &cp
+			fs.keep(f)
+		}
 	}
 	for i := range st.Anomalies {
-		a := st.Anomalies[i]
-		f := base
-		f.ID, f.Kind, f.Anomaly = prefix+"anomaly/"+a.Code, FactAnomaly, &a
-		out = append(out, f)
+		if fs.start(prefix).str("anomaly/").str(st.Anomalies[i].Code).novel() {
+			a := st.Anomalies[i]
+			f := base
+			f.Kind, f.Anomaly = FactAnomaly, &a
+			fs.keep(f)
+		}
 	}
-	return out
+	return fs.result()
 }

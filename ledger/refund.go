@@ -18,7 +18,11 @@ import (
 // after it succeeded, the split of the booked total into postings depends on
 // what was seen when; Booked (their sum) does not. A fact id is returned at
 // most once over the life of a record. The input record is never mutated
-// (slices are copied on write), so callers may keep it.
+// (slices are copied on write), so callers may keep it. A snapshot that
+// changes nothing (already folded, with no earlier push time) returns rec
+// itself, its slices included; any change returns a record with a fresh
+// Snapshots slice, so a caller can tell the two apart without comparing
+// contents.
 func ApplyRefund(rec RefundRecord, platform proto.Platform, snap proto.RefundSnapshot, d Delivery) (RefundRecord, []Fact) {
 	digest := snapshotDigest(&snap)
 	snaps := rec.Snapshots
@@ -36,7 +40,7 @@ func ApplyRefund(rec RefundRecord, platform proto.Platform, snap proto.RefundSna
 	}
 	next := RefundRecord{Platform: platform, RefundID: snap.RefundID, Snapshots: snaps, Postings: rec.Postings, Emitted: rec.Emitted}
 	next.State = foldRefundState(&next)
-	facts, emitted := newFacts(refundFacts(&next.State), rec.Emitted)
+	facts, emitted := refundFacts(&next.State, rec.Emitted)
 	next.Emitted = emitted
 	return next, facts
 }
@@ -159,26 +163,28 @@ func book(rec *RefundRecord, a *proto.RefundSnapshot, successAt Time) []Posting 
 	return append(out, p)
 }
 
-// refundFacts derives every fact the state supports. Ids are deterministic and
-// a fact's content depends only on what its id names, so the same fact
-// derived from another set of snapshots of a consistent history is equal.
-func refundFacts(st *Refund) []Fact {
+// refundFacts derives every fact the state supports and returns those whose
+// ids are not in emitted, with the new emitted list (see factSet). Ids are
+// deterministic and a fact's content depends only on what its id names, so
+// the same fact derived from another set of snapshots of a consistent history
+// is equal.
+func refundFacts(st *Refund, emitted []string) ([]Fact, []string) {
 	base := Fact{Platform: st.Platform, OrderID: st.OrderID, RefundID: st.RefundID}
 	prefix := string(st.Platform) + "/" + st.RefundID + "/"
-	out := make([]Fact, 0, len(st.Operations)+len(st.Postings)+len(st.Anomalies)+2)
+	fs := newFactSet(emitted, len(st.Operations)+len(st.Postings)+len(st.Anomalies)+2)
 
 	f := base
-	f.ID, f.Kind, f.At = prefix+FactRefundOpened, FactRefundOpened, st.CreatedAt
+	f.Kind, f.At = FactRefundOpened, st.CreatedAt
 	if len(st.Operations) > 0 {
 		f.At, f.Status = st.Operations[0].At, st.Operations[0].To
 	}
-	out = append(out, f)
+	fs.start(prefix).str(FactRefundOpened).add(f)
 	var terminalAt Time
 	for i := range st.Operations {
 		t := &st.Operations[i]
 		f := base
-		f.ID, f.Kind, f.At, f.Status, f.Transition = prefix+"op/"+t.ID, FactRefundTransition, t.At, t.To, t
-		out = append(out, f)
+		f.Kind, f.At, f.Status, f.Transition = FactRefundTransition, t.At, t.To, t
+		fs.start(prefix).str("op/").str(t.ID).add(f)
 		if terminalAt == 0 && t.To == st.Status && !IsTerminal(t.From) {
 			terminalAt = t.At
 		}
@@ -189,23 +195,23 @@ func refundFacts(st *Refund) []Fact {
 			kind = FactRefundSucceeded
 		}
 		f := base
-		f.ID, f.Kind, f.Status, f.At = prefix+kind, kind, st.Status, terminalAt
+		f.Kind, f.Status, f.At = kind, st.Status, terminalAt
 		if f.At == 0 {
 			f.At = st.UpdatedAt
 		}
-		out = append(out, f)
+		fs.start(prefix).str(kind).add(f)
 	}
 	for i := range st.Postings {
 		p := &st.Postings[i]
 		f := base
-		f.ID, f.Kind, f.At, f.Posting = p.ID, FactPostingBooked, p.At, p
-		out = append(out, f)
+		f.Kind, f.At, f.Posting = FactPostingBooked, p.At, p
+		fs.start(p.ID).add(f)
 	}
 	for i := range st.Anomalies {
 		a := &st.Anomalies[i]
 		f := base
-		f.ID, f.Kind, f.Anomaly = prefix+"anomaly/"+a.Code+"/"+a.Ref, FactAnomaly, a
-		out = append(out, f)
+		f.Kind, f.Anomaly = FactAnomaly, a
+		fs.start(prefix).str("anomaly/").str(a.Code).str("/").str(a.Ref).add(f)
 	}
-	return out
+	return fs.result()
 }

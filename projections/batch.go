@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -47,13 +48,12 @@ type Counts struct {
 var keyCounts = []byte("meta/counts")
 
 // batch folds messages in stream order into records cached in memory and
-// writes them, the checkpoint, the counts and the outbox in one Pebble batch.
-// It is not safe for concurrent use.
+// writes the records that changed, the checkpoint, the counts and the outbox
+// in one Pebble batch. It is not safe for concurrent use.
 type batch struct {
 	store   *Store
-	refunds map[string]*ledger.RefundRecord
-	oldIdx  map[string][][]byte // index keys of each refund as loaded
-	orders  map[string]*ledger.OrderRecord
+	refunds map[string]*refundEntry
+	orders  map[string]*orderEntry
 	deliv   []deliveryEntry
 	facts   []ledger.Fact
 	factSeq []uint64
@@ -62,12 +62,43 @@ type batch struct {
 	last    uint64
 }
 
+// refundEntry is a refund record as the batch holds it.
+type refundEntry struct {
+	rec    ledger.RefundRecord
+	oldIdx [][]byte // its index keys as stored (nil: none)
+	dirty  bool     // changed since it was loaded: to be written
+}
+
+// orderEntry is an order record as the batch holds it.
+type orderEntry struct {
+	rec   ledger.OrderRecord
+	dirty bool
+}
+
 func newBatch(s *Store, counts Counts) *batch {
 	return &batch{
 		store: s, counts: counts,
-		refunds: map[string]*ledger.RefundRecord{}, oldIdx: map[string][][]byte{},
-		orders: map[string]*ledger.OrderRecord{},
+		refunds: map[string]*refundEntry{},
+		orders:  map[string]*orderEntry{},
 	}
+}
+
+// sameSlice reports whether a and b are the same slice. The ledger returns
+// its input record itself when a message changes nothing (a duplicate
+// delivery, a refund link that did not move) and a record with fresh slices
+// otherwise, so this tells an unchanged record, which is not written again.
+func sameSlice[T any](a, b []T) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
+}
+
+func refundChanged(old, next *ledger.RefundRecord) bool {
+	return !sameSlice(old.Snapshots, next.Snapshots) || !sameSlice(old.Emitted, next.Emitted) ||
+		!sameSlice(old.Postings, next.Postings)
+}
+
+func orderChanged(old, next *ledger.OrderRecord) bool {
+	return !sameSlice(old.Messages, next.Messages) || !sameSlice(old.Refunds, next.Refunds) ||
+		!sameSlice(old.Emitted, next.Emitted)
 }
 
 // apply folds one decoded message. Bad input is quarantined, never an
@@ -86,12 +117,13 @@ func (b *batch) apply(m *decoded) error {
 		return b.applyRefund(m.env.Platform, m.refund, m.delivery)
 	case kindOrder:
 		b.counts.Orders++
-		rec, err := b.order(m.env.Platform, m.order.OrderID)
+		e, err := b.order(m.env.Platform, m.order.OrderID)
 		if err != nil {
 			return err
 		}
-		next, facts := ledger.ApplyOrder(*rec, m.env.Platform, m.env.Type, m.order, m.delivery)
-		*rec = next
+		next, facts := ledger.ApplyOrder(e.rec, m.env.Platform, m.env.Type, m.order, m.delivery)
+		e.dirty = e.dirty || orderChanged(&e.rec, &next)
+		e.rec = next
 		b.emit(m.Seq, facts)
 	default:
 		b.counts.Unknown++
@@ -100,26 +132,29 @@ func (b *batch) apply(m *decoded) error {
 }
 
 func (b *batch) applyRefund(p proto.Platform, snap proto.RefundSnapshot, d ledger.Delivery) error {
-	rec, err := b.refund(p, snap.RefundID)
+	e, err := b.refund(p, snap.RefundID)
 	if err != nil {
 		return err
 	}
-	next, facts := ledger.ApplyRefund(*rec, p, snap, d)
+	next, facts := ledger.ApplyRefund(e.rec, p, snap, d)
 	b.deliv = append(b.deliv, deliveryEntry{
 		key:      deliveryKey(p, snap.RefundID, d.Seq),
-		Delivery: Delivery{Delivery: d, Duplicate: len(next.Snapshots) == len(rec.Snapshots) && len(facts) == 0},
+		Delivery: Delivery{Delivery: d, Duplicate: len(next.Snapshots) == len(e.rec.Snapshots) && len(facts) == 0},
 	})
-	*rec = next
+	changed := refundChanged(&e.rec, &next)
+	e.dirty = e.dirty || changed
+	e.rec = next
 	b.emit(d.Seq, facts)
-	if next.State.OrderID == "" {
-		return nil
+	if next.State.OrderID == "" || !changed {
+		return nil // an unchanged refund has been linked already
 	}
-	orec, err := b.order(p, next.State.OrderID)
+	oe, err := b.order(p, next.State.OrderID)
 	if err != nil {
 		return err
 	}
-	onext, ofacts := ledger.LinkRefund(*orec, next.State)
-	*orec = onext
+	onext, ofacts := ledger.LinkRefund(oe.rec, next.State)
+	oe.dirty = oe.dirty || orderChanged(&oe.rec, &onext)
+	oe.rec = onext
 	b.emit(d.Seq, ofacts)
 	return nil
 }
@@ -137,33 +172,35 @@ func (b *batch) emit(seq uint64, facts []ledger.Fact) {
 	b.counts.Facts += uint64(len(facts))
 }
 
-func (b *batch) refund(p proto.Platform, id string) (*ledger.RefundRecord, error) {
+func (b *batch) refund(p proto.Platform, id string) (*refundEntry, error) {
 	k := string(refundKey(p, id))
-	if rec, ok := b.refunds[k]; ok {
-		return rec, nil
+	if e, ok := b.refunds[k]; ok {
+		return e, nil
 	}
+	e := &refundEntry{}
 	rec, err := b.store.Refund(p, id)
 	switch {
 	case err == nil:
-		b.oldIdx[k] = refundIndexKeys(rec.State)
+		e.rec, e.oldIdx = rec, refundIndexKeys(rec.State)
 	case !errors.Is(err, ErrNotFound):
 		return nil, err
 	}
-	b.refunds[k] = &rec
-	return &rec, nil
+	b.refunds[k] = e
+	return e, nil
 }
 
-func (b *batch) order(p proto.Platform, id string) (*ledger.OrderRecord, error) {
+func (b *batch) order(p proto.Platform, id string) (*orderEntry, error) {
 	k := string(orderKey(p, id))
-	if rec, ok := b.orders[k]; ok {
-		return rec, nil
+	if e, ok := b.orders[k]; ok {
+		return e, nil
 	}
 	rec, err := b.store.Order(p, id)
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return nil, err
 	}
-	b.orders[k] = &rec
-	return &rec, nil
+	e := &orderEntry{rec: rec}
+	b.orders[k] = e
+	return e, nil
 }
 
 // commit writes everything the batch folded, the checkpoint and the counts
@@ -177,24 +214,30 @@ func (b *batch) commit() error {
 	wb := b.store.db.NewBatch()
 	defer wb.Close()
 	var buf []byte
-	for k, rec := range b.refunds {
-		buf = encodeRefund(buf[:0], rec)
+	for k, e := range b.refunds {
+		if !e.dirty {
+			continue
+		}
+		buf = encodeRefund(buf[:0], &e.rec)
 		if err := wb.Set([]byte(k), buf, nil); err != nil {
 			return err
 		}
-		if err := reindex(wb, b.oldIdx[k], refundIndexKeys(rec.State)); err != nil {
+		if err := reindex(wb, e.oldIdx, refundIndexKeys(e.rec.State)); err != nil {
+			return err
+		}
+	}
+	for k, e := range b.orders {
+		if !e.dirty {
+			continue
+		}
+		buf = encodeOrder(buf[:0], &e.rec)
+		if err := wb.Set([]byte(k), buf, nil); err != nil {
 			return err
 		}
 	}
 	for i := range b.deliv {
 		buf = encodeDelivery(buf[:0], &b.deliv[i].Delivery)
 		if err := wb.Set(b.deliv[i].key, buf, nil); err != nil {
-			return err
-		}
-	}
-	for k, rec := range b.orders {
-		buf = encodeOrder(buf[:0], rec)
-		if err := wb.Set([]byte(k), buf, nil); err != nil {
 			return err
 		}
 	}
@@ -230,25 +273,33 @@ func (b *batch) commit() error {
 	return nil
 }
 
-// reindex replaces the index entries old by new in wb.
+// reindex replaces the index entries old by new in wb, touching only the
+// entries that differ.
 func reindex(wb *pebble.Batch, old, new [][]byte) error {
-	keep := make(map[string]bool, len(new))
-	for _, k := range new {
-		keep[string(k)] = true
-	}
 	for _, k := range old {
-		if !keep[string(k)] {
+		if !containsKey(new, k) {
 			if err := wb.Delete(k, nil); err != nil {
 				return err
 			}
 		}
 	}
 	for _, k := range new {
-		if err := wb.Set(k, nil, nil); err != nil {
-			return err
+		if !containsKey(old, k) {
+			if err := wb.Set(k, nil, nil); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
+}
+
+func containsKey(keys [][]byte, k []byte) bool {
+	for _, x := range keys {
+		if bytes.Equal(x, k) {
+			return true
+		}
+	}
+	return false
 }
 
 func setJSON(wb *pebble.Batch, key []byte, v any) error {

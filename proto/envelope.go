@@ -108,7 +108,7 @@ func unwrapBody(raw []byte) []byte {
 	}
 	inner := raw[1 : len(raw)-1] // the scanner validated the string
 	if bytes.IndexByte(inner, '\\') >= 0 {
-		return trimSpace([]byte(unescape(inner)))
+		return trimSpace(unescapeBytes(inner))
 	}
 	return trimSpace(append([]byte(nil), inner...))
 }

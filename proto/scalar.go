@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"strconv"
+	"unicode"
+	"unicode/utf8"
 )
 
 // The scalar types below let encoding/json users (route.go, tests, other
@@ -112,9 +114,26 @@ func stringContent(v []byte) ([]byte, error) {
 	}
 	inner := v[1 : len(v)-1]
 	if esc {
-		inner = []byte(unescape(inner))
+		inner = unescapeBytes(inner)
 	}
-	return bytes.TrimSpace(inner), nil
+	return trimText(inner), nil
+}
+
+// trimText is bytes.TrimSpace, with a fast answer for the common case of
+// text that neither starts nor ends with a space (ASCII or not).
+func trimText(b []byte) []byte {
+	if len(b) == 0 {
+		return b
+	}
+	if first, last := b[0], b[len(b)-1]; first > ' ' && first < utf8.RuneSelf && last > ' ' && last < utf8.RuneSelf {
+		return b
+	}
+	r, _ := utf8.DecodeRune(b)
+	l, _ := utf8.DecodeLastRune(b)
+	if !unicode.IsSpace(r) && !unicode.IsSpace(l) {
+		return b
+	}
+	return bytes.TrimSpace(b)
 }
 
 // isInteger reports whether v is an optionally signed run of digits.
@@ -216,6 +235,11 @@ func timeValue(v []byte) (int64, error) {
 	if len(v) > 0 && len(v) <= 16 && v[0] >= '0' && v[0] <= '9' {
 		if n, ok := parseDigits(v); ok {
 			return epochMillis(n), nil
+		}
+	}
+	if len(v) > 2 && v[0] == '"' {
+		if ms, ok := parseTimeFast(v[1 : len(v)-1]); ok {
+			return ms, nil
 		}
 	}
 	s, err := scalarText(v)

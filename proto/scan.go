@@ -1,6 +1,7 @@
 package proto
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -30,8 +31,17 @@ func syntaxErr(b []byte, i int, what string) error {
 func isSpace(c byte) bool { return c == ' ' || c == '\n' || c == '\r' || c == '\t' }
 
 // skipSpace returns the index of the first non-space byte at or after i.
-// Runs of indentation are skipped eight bytes at a time.
+// The common case, no space at all, is inlined at the call site.
 func skipSpace(b []byte, i int) int {
+	if i < len(b) && b[i] > ' ' {
+		return i
+	}
+	return skipSpaceSlow(b, i)
+}
+
+// skipSpaceSlow is skipSpace past its first byte: runs of indentation are
+// skipped eight bytes at a time.
+func skipSpaceSlow(b []byte, i int) int {
 	for i < len(b) {
 		if c := b[i]; c > ' ' || !isSpace(c) {
 			return i
@@ -57,13 +67,14 @@ const (
 	msb = 0x8080808080808080
 )
 
-// needsAttention reports whether any of the eight bytes in x is a control
-// character, '"' or '\\' (SWAR: exact as an existence test).
-func needsAttention(x uint64) bool {
+// attention returns a mask whose lowest set bit is the high bit of the first
+// of the eight bytes in x (little endian) that is a control character, '"'
+// or '\\' (SWAR; bits above the lowest may be spurious), 0 when there is none.
+func attention(x uint64) uint64 {
 	ctl := (x - 0x20*lsb) & ^x
 	q := x ^ ('"' * lsb)
 	bs := x ^ ('\\' * lsb)
-	return (ctl|((q-lsb) & ^q)|((bs-lsb) & ^bs))&msb != 0
+	return (ctl | ((q - lsb) & ^q) | ((bs - lsb) & ^bs)) & msb
 }
 
 // trimSpace removes JSON whitespace around b.
@@ -92,12 +103,17 @@ var stringSafe = func() (t [256]bool) {
 func stringEnd(b []byte, i int) (end int, escaped bool, err error) {
 	j := i + 1
 	for {
-		for j+8 <= len(b) && !needsAttention(binary.LittleEndian.Uint64(b[j:])) {
+		for j+8 <= len(b) {
+			if m := attention(binary.LittleEndian.Uint64(b[j:])); m != 0 {
+				j += bits.TrailingZeros64(m) / 8
+				goto found
+			}
 			j += 8
 		}
 		for j < len(b) && stringSafe[b[j]] {
 			j++
 		}
+	found:
 		if j >= len(b) {
 			return 0, false, syntaxErr(b, i, "unterminated string")
 		}
@@ -389,16 +405,20 @@ func validJSON(b []byte) bool {
 // unescape decodes the inside of a JSON string that is known to be valid
 // (stringEnd accepted it). Invalid surrogates become U+FFFD, as in
 // encoding/json.
-func unescape(s []byte) string {
+func unescape(s []byte) string { return string(unescapeBytes(s)) }
+
+// unescapeBytes is unescape into a new byte slice. The runs between escapes
+// are copied whole.
+func unescapeBytes(s []byte) []byte {
 	out := make([]byte, 0, len(s))
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c != '\\' {
-			out = append(out, c)
-			i++
-			continue
+	for {
+		k := bytes.IndexByte(s, '\\')
+		if k < 0 {
+			return append(out, s...)
 		}
-		switch s[i+1] {
+		out = append(out, s[:k]...)
+		s = s[k:]
+		switch s[1] {
 		case 'b':
 			out = append(out, '\b')
 		case 'f':
@@ -410,13 +430,13 @@ func unescape(s []byte) string {
 		case 't':
 			out = append(out, '\t')
 		case 'u':
-			r := rune(hex4(s[i+2:]))
-			i += 6
+			r := rune(hex4(s[2:]))
+			s = s[6:]
 			if utf16.IsSurrogate(r) {
-				if i+6 <= len(s) && s[i] == '\\' && s[i+1] == 'u' {
-					if r2 := utf16.DecodeRune(r, rune(hex4(s[i+2:]))); r2 != utf8.RuneError {
+				if len(s) >= 6 && s[0] == '\\' && s[1] == 'u' {
+					if r2 := utf16.DecodeRune(r, rune(hex4(s[2:]))); r2 != utf8.RuneError {
 						r = r2
-						i += 6
+						s = s[6:]
 					} else {
 						r = utf8.RuneError
 					}
@@ -427,11 +447,10 @@ func unescape(s []byte) string {
 			out = utf8.AppendRune(out, r)
 			continue
 		default: // '"', '\\', '/'
-			out = append(out, s[i+1])
+			out = append(out, s[1])
 		}
-		i += 2
+		s = s[2:]
 	}
-	return string(out)
 }
 
 func hex4(h []byte) int {

@@ -76,3 +76,109 @@ func allDigits(s string) bool {
 	}
 	return true
 }
+
+// parseTimeFast reads the common, well-formed time forms without allocating:
+// epoch digits, yyyyMMddHHmmssSSS+zone and yyyy-MM-dd HH:mm:ss. ok is false
+// for anything else (and for anything out of range), which ParseTime then
+// reads or rejects; for what it accepts it returns exactly what ParseTime
+// returns.
+func parseTimeFast(b []byte) (ms int64, ok bool) {
+	switch {
+	case len(b) > 0 && len(b) <= 16:
+		n, ok := fixedDigits(b)
+		if !ok {
+			return 0, false
+		}
+		return epochMillis(n), true
+	case len(b) == 22 && (b[17] == '+' || b[17] == '-'):
+		y, ok1 := fixedDigits(b[0:4])
+		mo, ok2 := fixedDigits(b[4:6])
+		d, ok3 := fixedDigits(b[6:8])
+		h, ok4 := fixedDigits(b[8:10])
+		mi, ok5 := fixedDigits(b[10:12])
+		sec, ok6 := fixedDigits(b[12:14])
+		frac, ok7 := fixedDigits(b[14:17])
+		zh, ok8 := fixedDigits(b[18:20])
+		zm, ok9 := fixedDigits(b[20:22])
+		if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7 && ok8 && ok9) || zh > 23 || zm > 59 {
+			return 0, false
+		}
+		off := (zh*60 + zm) * 60
+		if b[17] == '-' {
+			off = -off
+		}
+		secs, ok := civilSeconds(y, mo, d, h, mi, sec)
+		if !ok {
+			return 0, false
+		}
+		return (secs-off)*1000 + frac, true
+	case len(b) == 19 && b[4] == '-' && b[7] == '-' && b[10] == ' ' && b[13] == ':' && b[16] == ':':
+		y, ok1 := fixedDigits(b[0:4])
+		mo, ok2 := fixedDigits(b[5:7])
+		d, ok3 := fixedDigits(b[8:10])
+		h, ok4 := fixedDigits(b[11:13])
+		mi, ok5 := fixedDigits(b[14:16])
+		sec, ok6 := fixedDigits(b[17:19])
+		if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) {
+			return 0, false
+		}
+		secs, ok := civilSeconds(y, mo, d, h, mi, sec)
+		if !ok {
+			return 0, false
+		}
+		return (secs - 8*3600) * 1000, true // ChinaTime
+	}
+	return 0, false
+}
+
+// fixedDigits parses b, which must be all ASCII digits (at most 18).
+func fixedDigits(b []byte) (int64, bool) {
+	var n int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, len(b) > 0 && len(b) <= 18
+}
+
+// civilSeconds returns the Unix seconds of a proleptic Gregorian date and
+// time in UTC, or ok == false when a field is out of the range time.Parse
+// accepts.
+func civilSeconds(y, mo, d, h, mi, s int64) (int64, bool) {
+	if mo < 1 || mo > 12 || d < 1 || d > daysIn(mo, y) || h > 23 || mi > 59 || s > 59 {
+		return 0, false
+	}
+	// Days from civil (H. Hinnant), for years >= 0.
+	if mo <= 2 {
+		y--
+	}
+	era := y
+	if era < 0 {
+		era -= 399
+	}
+	era /= 400
+	yoe := y - era*400
+	m := mo + 9
+	if mo > 2 {
+		m = mo - 3
+	}
+	doy := (153*m+2)/5 + d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	days := era*146097 + doe - 719468
+	return days*86400 + h*3600 + mi*60 + s, true
+}
+
+func daysIn(mo, y int64) int64 {
+	switch mo {
+	case 2:
+		if y%4 == 0 && (y%100 != 0 || y%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
+}

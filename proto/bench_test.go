@@ -1,0 +1,45 @@
+package proto_test
+
+import (
+	"os"
+	"testing"
+
+	"refundledger/ledger/simulate"
+	"refundledger/proto"
+)
+
+// BenchmarkDecodeCallback decodes the 5 KB seed refund (indented, body an
+// object) and a simulated mix (compact; a third of the bodies JSON-encoded
+// strings; every time form).
+func BenchmarkDecodeCallback(b *testing.B) {
+	seed, err := os.ReadFile("../testdata/xportcn/1688-refund-refundonly-success.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("Seed", func(b *testing.B) {
+		b.SetBytes(int64(len(seed)))
+		b.ReportAllocs()
+		for b.Loop() {
+			if c, err := proto.DecodeCallback(seed); err != nil || c.Refund == nil {
+				b.Fatal(err, c.BodyErr)
+			}
+		}
+	})
+	var mix [][]byte
+	size := 0
+	for _, c := range simulate.Generate(simulate.Options{Seed: 42, Orders: 90, RetryRate: 0.2, DupRate: 0.1, Shuffle: true}) {
+		mix = append(mix, c.Body)
+		size += len(c.Body)
+	}
+	b.Run("SimulatedMix", func(b *testing.B) {
+		b.SetBytes(int64(size))
+		b.ReportAllocs()
+		for b.Loop() {
+			for _, m := range mix {
+				if c, err := proto.DecodeCallback(m); err != nil || c.BodyErr != nil {
+					b.Fatal(err, c.BodyErr)
+				}
+			}
+		}
+	})
+}
