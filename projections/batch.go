@@ -267,7 +267,7 @@ func (b *batch) commit() error {
 	if err := wb.Set(keyFoldVersion, []byte(strconv.Itoa(ledger.FoldVersion)), nil); err != nil {
 		return err
 	}
-	if err := wb.Commit(pebble.Sync); err != nil {
+	if err := wb.Commit(b.store.writeOptions()); err != nil {
 		return fmt.Errorf("commit batch up to %d: %w", b.last, err)
 	}
 	return nil

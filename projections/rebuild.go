@@ -50,8 +50,11 @@ type RebuildProgress struct {
 
 // Rebuild folds the stream from its first message into a new store at
 // cfg.Dir until it has caught up (within CaughtUpWithin of the stream's last
-// sequence), and returns that store open, with no projector running. If ctx
-// ends first it returns ctx's error and leaves the partial build to be resumed.
+// sequence), and returns that store open, flushed, with no projector
+// running: it is meant to be closed or swapped in (Replace), not written
+// further. The build runs without a write-ahead log (see openBulkStore). If
+// ctx ends first it returns ctx's error and leaves the partial build (a
+// consistent prefix) to be resumed.
 func Rebuild(ctx context.Context, cfg RebuildConfig) (*Store, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -62,7 +65,7 @@ func Rebuild(ctx context.Context, cfg RebuildConfig) (*Store, error) {
 	if err := prepareRebuildDir(cfg.Dir, cfg.Logger); err != nil {
 		return nil, err
 	}
-	store, err := OpenStore(cfg.Dir, cfg.Logger)
+	store, err := openBulkStore(cfg.Dir, cfg.Logger)
 	if err != nil {
 		return nil, err
 	}
@@ -176,7 +179,7 @@ func (s *Store) swap(dir string) error {
 	if renameErr == nil {
 		renameErr = os.Rename(dir, s.dir)
 	}
-	db, err := openPebble(s.dir, s.log)
+	db, err := openPebble(s.dir, s.log, false)
 	if err != nil {
 		return errors.Join(renameErr, err)
 	}

@@ -29,6 +29,7 @@ import (
 func benchReplayCmd() *cobra.Command {
 	var sizes, cpuProfile string
 	var seed uint64
+	var natsChild bool
 	cmd := &cobra.Command{
 		Use:   "replay",
 		Short: "Measure a full rebuild against reading the stream alone, in one run",
@@ -36,8 +37,10 @@ func benchReplayCmd() *cobra.Command {
 simulated callbacks, then measure in the same run
   raw   read every message with a consumer and decode only the envelope;
   full  rebuild the projection from scratch (decode, fold, Pebble).
-It prints callbacks/s of both, the ratio full/raw and each phase's peak RSS
-(of this whole process, NATS server included).`,
+It prints callbacks/s of both, the ratio full/raw and each phase's peak RSS.
+NATS is embedded, as in serve, so that RSS includes the server; with
+--nats-child the server runs in a child process, the RSS of the phases is the
+reader's and the projection's alone, and the server's is printed beside.`,
 		Example: "  refundledger bench replay --n 100000,500000",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -60,11 +63,12 @@ It prints callbacks/s of both, the ratio full/raw and each phase's peak RSS
 				}
 				defer pprof.StopCPUProfile()
 			}
-			return benchReplay(cmd.Context(), ns, seed, cmd.OutOrStdout(), cmd.ErrOrStderr())
+			return benchReplay(cmd.Context(), ns, seed, natsChild, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	cmd.Flags().StringVar(&sizes, "n", "200000", "callbacks in the stream; a comma list runs each size")
 	cmd.Flags().Uint64Var(&seed, "seed", 1, "simulation seed")
+	cmd.Flags().BoolVar(&natsChild, "nats-child", false, "run NATS in a child process and report its RSS apart (default: embedded, as serve)")
 	cmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file (go tool pprof)")
 	return cmd
 }
@@ -72,37 +76,58 @@ It prints callbacks/s of both, the ratio full/raw and each phase's peak RSS
 type replayRow struct {
 	n                 int
 	raw, full         time.Duration
-	rawRSS, fullRSS   uint64
+	rawRSS, fullRSS   uint64 // this process: the reader, then the projection
+	natsRSS           uint64 // the NATS server process, during the full phase
 	rawRate, fullRate float64
 }
 
-func benchReplay(ctx context.Context, sizes []int, seed uint64, out, errOut io.Writer) error {
+func benchReplay(ctx context.Context, sizes []int, seed uint64, natsChild bool, out, errOut io.Writer) error {
 	fmt.Fprintf(out, "bench replay: %d cores (GOMAXPROCS %d), %s\n", runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version())
 	var rows []replayRow
 	for _, n := range sizes {
-		row, err := replayOnce(ctx, n, seed, errOut)
+		row, err := replayOnce(ctx, n, seed, natsChild, errOut)
 		if err != nil {
 			return err
 		}
 		rows = append(rows, row)
 	}
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "N\traw callbacks/s\tfull callbacks/s\tfull/raw\traw peak RSS\tfull peak RSS\tfull seconds\t")
+	header := "N\traw callbacks/s\tfull callbacks/s\tfull/raw\tfull seconds\traw peak RSS\tfull peak RSS\t"
+	if natsChild {
+		header += "NATS peak RSS\t"
+	}
+	fmt.Fprintln(tw, header)
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%.2f\t%d MiB\t%d MiB\t%.1f\t\n", fmtCount(uint64(r.n)), fmtCount(uint64(r.rawRate)),
-			fmtCount(uint64(r.fullRate)), r.fullRate/r.rawRate, r.rawRSS>>20, r.fullRSS>>20, r.full.Seconds())
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.2f\t%.1f\t%d MiB\t%d MiB\t", fmtCount(uint64(r.n)), fmtCount(uint64(r.rawRate)),
+			fmtCount(uint64(r.fullRate)), r.fullRate/r.rawRate, r.full.Seconds(), r.rawRSS>>20, r.fullRSS>>20)
+		if natsChild {
+			fmt.Fprintf(tw, "%d MiB\t", r.natsRSS>>20)
+		}
+		fmt.Fprintln(tw)
 	}
 	return tw.Flush()
 }
 
-func replayOnce(ctx context.Context, n int, seed uint64, errOut io.Writer) (replayRow, error) {
+func replayOnce(ctx context.Context, n int, seed uint64, natsChild bool, errOut io.Writer) (replayRow, error) {
 	row := replayRow{n: n}
 	dir, err := os.MkdirTemp("", "refundledger-bench-replay-")
 	if err != nil {
 		return row, err
 	}
 	defer os.RemoveAll(dir)
-	conn, err := connect("", ingest.EmbeddedOptions{StoreDir: filepath.Join(dir, "nats"), SyncInterval: time.Minute},
+	// NATS is embedded, as in serve; with --nats-child it runs in a process
+	// of its own, so that the peak RSS measured here is the projection's
+	// alone and the server's is reported beside it.
+	url, natsPID := "", ""
+	if natsChild {
+		child, err := startNATSChild(filepath.Join(dir, "nats"))
+		if err != nil {
+			return row, err
+		}
+		defer child.Stop()
+		url, natsPID = child.URL, child.PID
+	}
+	conn, err := connect(url, ingest.EmbeddedOptions{StoreDir: filepath.Join(dir, "nats"), SyncInterval: time.Minute},
 		"refundledger bench replay", jetstream.WithPublishAsyncMaxPending(4096))
 	if err != nil {
 		return row, err
@@ -118,18 +143,21 @@ func replayOnce(ctx context.Context, n int, seed uint64, errOut io.Writer) (repl
 	runtime.GC()
 	debug.FreeOSMemory()
 
-	resetPeakRSS()
+	resetPeakRSS("self")
 	start := time.Now()
 	read, err := readEnvelopes(ctx, js, uint64(n), errOut)
 	if err != nil {
 		return row, err
 	}
-	row.raw, row.rawRSS = time.Since(start), peakRSS()
+	row.raw, row.rawRSS = time.Since(start), peakRSS("self")
 	row.rawRate = float64(read) / row.raw.Seconds()
 
 	runtime.GC()
 	debug.FreeOSMemory()
-	resetPeakRSS()
+	resetPeakRSS("self")
+	if natsPID != "" {
+		resetPeakRSS(natsPID)
+	}
 	bar := newProgress(errOut, "full", "callbacks")
 	start = time.Now()
 	store, err := projections.Rebuild(ctx, projections.RebuildConfig{
@@ -140,7 +168,10 @@ func replayOnce(ctx context.Context, n int, seed uint64, errOut io.Writer) (repl
 	if err != nil {
 		return row, err
 	}
-	row.full, row.fullRSS = time.Since(start), peakRSS()
+	row.full, row.fullRSS = time.Since(start), peakRSS("self")
+	if natsPID != "" {
+		row.natsRSS = peakRSS(natsPID)
+	}
 	cp, _ := store.Checkpoint()
 	if err := store.Close(); err != nil {
 		return row, err

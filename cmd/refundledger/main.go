@@ -26,6 +26,6 @@ func rootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(serveCmd(), projectCmd(), rebuildCmd(), auditCmd(), replayCmd(), showCmd(), reportCmd(), genCmd(), benchCmd())
+	root.AddCommand(natsServerCmd(), serveCmd(), projectCmd(), rebuildCmd(), auditCmd(), replayCmd(), showCmd(), reportCmd(), genCmd(), benchCmd())
 	return root
 }

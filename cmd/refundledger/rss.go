@@ -7,15 +7,16 @@ import (
 	"strings"
 )
 
-// resetPeakRSS restarts the kernel's peak-RSS counter (VmHWM) of this
-// process, so that each measured phase reports its own peak. It is a no-op
-// where /proc/self/clear_refs is not writable.
-func resetPeakRSS() { os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
+// resetPeakRSS restarts the kernel's peak-RSS counter (VmHWM) of process
+// proc ("self" or a pid), so that each measured phase reports its own peak.
+// It is a no-op where /proc/PID/clear_refs is not writable.
+func resetPeakRSS(proc string) { os.WriteFile("/proc/"+proc+"/clear_refs", []byte("5"), 0) }
 
-// peakRSS returns this process's peak resident set size in bytes since
-// start or the last resetPeakRSS, 0 when unknown (not Linux).
-func peakRSS() uint64 {
-	f, err := os.Open("/proc/self/status")
+// peakRSS returns the peak resident set size in bytes of process proc
+// ("self" or a pid) since it started or since resetPeakRSS; 0 when unknown
+// (not Linux).
+func peakRSS(proc string) uint64 {
+	f, err := os.Open("/proc/" + proc + "/status")
 	if err != nil {
 		return 0
 	}
