@@ -20,6 +20,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"refundledger/proto"
 )
 
 // The end-to-end tests drive the built binary the way a user does.
@@ -327,6 +329,52 @@ func TestServeEndToEnd(t *testing.T) {
 			t.Fatalf("after a rebuild REFUND_EVENTS holds %d events, want %d: facts published twice", n, counts.Counts.Facts)
 		}
 	})
+
+	t.Run("OfflineRebuildAndAudit", func(t *testing.T) {
+		out, err := exec.Command(mustBuild(t), "rebuild", "--data", dir).CombinedOutput()
+		if err != nil || !regexp.MustCompile(`rebuilt \S+: 6 messages in .*checkpoint 6`).Match(out) {
+			t.Fatalf("rebuild: %v\n%s", err, out)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "pebble.rebuild")); !os.IsNotExist(err) {
+			t.Fatalf("the rebuild directory is left behind: %v", err)
+		}
+		out, err = exec.Command(mustBuild(t), "audit", "--data", dir).CombinedOutput()
+		if err != nil || !bytes.Contains(out, []byte("OK: the projection equals")) {
+			t.Fatalf("audit: %v\n%s", err, out)
+		}
+		s := startServe(t, dir)
+		defer s.stop(t)
+		s.waitCaughtUp(t, uint64(len(fixtures)))
+		requireSame(t, s, "/v1/refunds/1688/TQ142969441872889407", refund)
+		requireSame(t, s, "/v1/orders/1688/3305075341149134260", order)
+		requireSame(t, s, "/v1/status", status)
+	})
+}
+
+func TestGenIsReproducible(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the binary")
+	}
+	gen := func(seed string) []byte {
+		out, err := exec.Command(mustBuild(t), "gen", "--orders", "20", "--seed", seed).Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	a, b, c := gen("5"), gen("5"), gen("6")
+	if !bytes.Equal(a, b) || bytes.Equal(a, c) {
+		t.Fatal("the same seed must give the same callbacks, another seed others")
+	}
+	lines := bytes.Split(bytes.TrimSpace(a), []byte("\n"))
+	if len(lines) < 20 {
+		t.Fatalf("%d callbacks for 20 orders", len(lines))
+	}
+	for i, l := range lines {
+		if _, err := proto.DecodeCallback(l); err != nil {
+			t.Fatalf("line %d does not decode: %v\n%s", i+1, err, l)
+		}
+	}
 }
 
 // eventCount waits until REFUND_EVENTS holds want events (or times out) and
