@@ -1,6 +1,11 @@
 package main
 
-import "github.com/spf13/cobra"
+import (
+	"os"
+	"runtime/pprof"
+
+	"github.com/spf13/cobra"
+)
 
 // benchCmd groups the measurements that README's performance section quotes.
 // Each subcommand measures its baseline and the real path in one run, so the
@@ -10,6 +15,26 @@ func benchCmd() *cobra.Command {
 		Use:   "bench",
 		Short: "Measure throughput and latency against baselines taken in the same run",
 	}
+	cmd.PersistentFlags().String("cpuprofile", "", "write a CPU profile of the whole run to this file (go tool pprof)")
 	cmd.AddCommand(benchIngestCmd(), benchReplayCmd())
 	return cmd
+}
+
+// profiled runs fn under a CPU profile written to the --cpuprofile file,
+// when one is given.
+func profiled(cmd *cobra.Command, fn func() error) error {
+	path, _ := cmd.Flags().GetString("cpuprofile")
+	if path == "" {
+		return fn()
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := pprof.StartCPUProfile(f); err != nil {
+		return err
+	}
+	defer pprof.StopCPUProfile()
+	return fn()
 }

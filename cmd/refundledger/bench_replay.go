@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
-	"runtime/pprof"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -27,7 +26,7 @@ import (
 )
 
 func benchReplayCmd() *cobra.Command {
-	var sizes, cpuProfile string
+	var sizes string
 	var seed uint64
 	var natsChild bool
 	cmd := &cobra.Command{
@@ -52,24 +51,14 @@ reader's and the projection's alone, and the server's is printed beside.`,
 				}
 				ns = append(ns, n)
 			}
-			if cpuProfile != "" {
-				f, err := os.Create(cpuProfile)
-				if err != nil {
-					return err
-				}
-				defer f.Close()
-				if err := pprof.StartCPUProfile(f); err != nil {
-					return err
-				}
-				defer pprof.StopCPUProfile()
-			}
-			return benchReplay(cmd.Context(), ns, seed, natsChild, cmd.OutOrStdout(), cmd.ErrOrStderr())
+			return profiled(cmd, func() error {
+				return benchReplay(cmd.Context(), ns, seed, natsChild, cmd.OutOrStdout(), cmd.ErrOrStderr())
+			})
 		},
 	}
 	cmd.Flags().StringVar(&sizes, "n", "200000", "callbacks in the stream; a comma list runs each size")
 	cmd.Flags().Uint64Var(&seed, "seed", 1, "simulation seed")
 	cmd.Flags().BoolVar(&natsChild, "nats-child", false, "run NATS in a child process and report its RSS apart (default: embedded, as serve)")
-	cmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file (go tool pprof)")
 	return cmd
 }
 
