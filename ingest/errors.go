@@ -1,7 +1,6 @@
 package ingest
 
 import (
-	"encoding/json"
 	"net/http"
 	"strconv"
 
@@ -68,23 +67,9 @@ func writeError(w http.ResponseWriter, code ErrorCode, msg string) {
 	case CodePayloadTooLarge, CodeRequestTimeout:
 		h.Set("Connection", "close")
 	}
-	writeJSON(w, status(code), ErrorBody{Error: proto.ErrorDetail{Code: code, Message: msg}})
+	proto.WriteError(w, status(code), code, msg)
 }
 
 func writeSuccess(w http.ResponseWriter, receiptID string) {
-	writeJSON(w, http.StatusOK, SuccessBody{Code: 200, Msg: "success", ReceiptID: receiptID})
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		// The bodies above are plain structs of strings and ints.
-		panic("ingest: marshal answer: " + err.Error())
-	}
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Content-Length", strconv.Itoa(len(b)+1))
-	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_, _ = w.Write(append(b, '\n'))
+	proto.WriteJSON(w, http.StatusOK, SuccessBody{Code: 200, Msg: "success", ReceiptID: receiptID})
 }

@@ -3,6 +3,7 @@ package proto
 import (
 	"encoding/json"
 	"net/http"
+	"strconv"
 )
 
 // ErrorBody is the one JSON shape of every error this service answers, on
@@ -35,14 +36,18 @@ func WriteError(w http.ResponseWriter, status int, code, message string) {
 	WriteJSON(w, status, ErrorBody{Error: ErrorDetail{Code: code, Message: message}})
 }
 
-// WriteJSON answers status with v as JSON.
+// WriteJSON answers status with v as JSON (one line), with its length and
+// Cache-Control: no-store (answers are about the ledger's current state).
 func WriteJSON(w http.ResponseWriter, status int, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
 		status = http.StatusInternalServerError
 		b = []byte(`{"error":{"code":"internal","message":"could not encode the answer"}}`)
 	}
-	w.Header().Set("Content-Type", "application/json")
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Content-Length", strconv.Itoa(len(b)+1))
+	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	w.Write(append(b, '\n'))
 }
