@@ -29,11 +29,6 @@ type Delivery struct {
 	Duplicate bool `json:"duplicate"`
 }
 
-type deliveryEntry struct {
-	key []byte
-	Delivery
-}
-
 // Counts are the projector's running totals, kept in Pebble with the
 // checkpoint so they survive restarts and equal a rebuild's.
 type Counts struct {
@@ -51,13 +46,24 @@ var keyCounts = []byte("meta/counts")
 // writes the records that changed, the checkpoint, the counts and the outbox
 // in one Pebble batch. It is not safe for concurrent use.
 type batch struct {
-	store   *Store
+	store *Store
+	// recent are the batches folded just before this one, oldest first. The
+	// last one's commit may still be running: records are read from them
+	// (newest first) before the store, which also saves most reads of a
+	// record folded a moment ago.
+	recent  []*batch
+	msgs    int  // messages folded
+	sealed  bool // the index keys of the records are computed (seal)
 	refunds map[string]*refundEntry
 	orders  map[string]*orderEntry
-	deliv   []deliveryEntry
-	facts   []ledger.Fact
-	factSeq []uint64
-	quar    []Quarantined
+	// wb holds what the batch writes once (deliveries, outbox facts,
+	// quarantine entries) as it folds; the records, indexes, counts and
+	// checkpoint are added by commit. wbDB is the database it belongs to.
+	wb      *pebble.Batch
+	wbDB    *pebble.DB
+	buf     []byte // scratch for encoding
+	factSeq uint64 // the message the last facts written came from
+	factN   int    // facts written for it so far
 	counts  Counts
 	last    uint64
 }
@@ -66,6 +72,7 @@ type batch struct {
 type refundEntry struct {
 	rec    ledger.RefundRecord
 	oldIdx [][]byte // its index keys as stored (nil: none)
+	newIdx [][]byte // its index keys once the batch is committed (set by seal)
 	dirty  bool     // changed since it was loaded: to be written
 }
 
@@ -108,10 +115,11 @@ func (b *batch) apply(m *decoded) error {
 		return fmt.Errorf("message %d out of sequence after %d", m.Seq, b.last)
 	}
 	b.last = m.Seq
+	b.msgs++
 	b.counts.Messages++
 	switch m.kind {
 	case kindQuarantine:
-		b.quarantine(m.Message, m.reason)
+		return b.quarantine(m.Message, m.reason)
 	case kindRefund:
 		b.counts.Refunds++
 		return b.applyRefund(m.env.Platform, m.refund, m.delivery)
@@ -124,7 +132,7 @@ func (b *batch) apply(m *decoded) error {
 		next, facts := ledger.ApplyOrder(e.rec, m.env.Platform, m.env.Type, m.order, m.delivery)
 		e.dirty = e.dirty || orderChanged(&e.rec, &next)
 		e.rec = next
-		b.emit(m.Seq, facts)
+		return b.emit(m.Seq, facts)
 	default:
 		b.counts.Unknown++
 	}
@@ -137,14 +145,17 @@ func (b *batch) applyRefund(p proto.Platform, snap proto.RefundSnapshot, d ledge
 		return err
 	}
 	next, facts := ledger.ApplyRefund(e.rec, p, snap, d)
-	b.deliv = append(b.deliv, deliveryEntry{
-		key:      deliveryKey(p, snap.RefundID, d.Seq),
-		Delivery: Delivery{Delivery: d, Duplicate: len(next.Snapshots) == len(e.rec.Snapshots) && len(facts) == 0},
-	})
+	dv := Delivery{Delivery: d, Duplicate: len(next.Snapshots) == len(e.rec.Snapshots) && len(facts) == 0}
+	b.buf = encodeDelivery(b.buf[:0], &dv)
+	if err := b.writer().Set(deliveryKey(p, snap.RefundID, d.Seq), b.buf, nil); err != nil {
+		return err
+	}
 	changed := refundChanged(&e.rec, &next)
 	e.dirty = e.dirty || changed
 	e.rec = next
-	b.emit(d.Seq, facts)
+	if err := b.emit(d.Seq, facts); err != nil {
+		return err
+	}
 	if next.State.OrderID == "" || !changed {
 		return nil // an unchanged refund has been linked already
 	}
@@ -155,27 +166,58 @@ func (b *batch) applyRefund(p proto.Platform, snap proto.RefundSnapshot, d ledge
 	onext, ofacts := ledger.LinkRefund(oe.rec, next.State)
 	oe.dirty = oe.dirty || orderChanged(&oe.rec, &onext)
 	oe.rec = onext
-	b.emit(d.Seq, ofacts)
+	return b.emit(d.Seq, ofacts)
+}
+
+// writer returns the batch's write batch, taking one from the store first.
+func (b *batch) writer() *pebble.Batch {
+	if b.wb == nil {
+		b.wb, b.wbDB = b.store.newWriteBatch()
+	}
+	return b.wb
+}
+
+func (b *batch) quarantine(m Message, reason string) error {
+	b.counts.Quarantined++
+	return setJSON(b.writer(), quarantineKey(m.Seq), Quarantined{Seq: m.Seq, Subject: m.Subject, Reason: reason})
+}
+
+// emit writes the facts of the message seq to the outbox, numbered on from
+// the ones it yielded before.
+func (b *batch) emit(seq uint64, facts []ledger.Fact) error {
+	if len(facts) == 0 {
+		return nil
+	}
+	if seq != b.factSeq {
+		b.factSeq, b.factN = seq, 0
+	}
+	wb := b.writer()
+	for i := range facts {
+		if b.factN > maxFactIndex {
+			return fmt.Errorf("callback %d yields more than %d facts", seq, maxFactIndex+1)
+		}
+		b.buf = encodeFact(b.buf[:0], &facts[i])
+		if err := wb.Set(outboxKey(seq, b.factN), b.buf, nil); err != nil {
+			return err
+		}
+		b.factN++
+	}
+	b.counts.Facts += uint64(len(facts))
 	return nil
 }
 
-func (b *batch) quarantine(m Message, reason string) {
-	b.counts.Quarantined++
-	b.quar = append(b.quar, Quarantined{Seq: m.Seq, Subject: m.Subject, Reason: reason})
-}
-
-func (b *batch) emit(seq uint64, facts []ledger.Fact) {
-	for _, f := range facts {
-		b.facts = append(b.facts, f)
-		b.factSeq = append(b.factSeq, seq)
-	}
-	b.counts.Facts += uint64(len(facts))
-}
-
 func (b *batch) refund(p proto.Platform, id string) (*refundEntry, error) {
-	k := string(refundKey(p, id))
-	if e, ok := b.refunds[k]; ok {
+	kb := refundKey(p, id)
+	if e, ok := b.refunds[string(kb)]; ok {
 		return e, nil
+	}
+	k := string(kb)
+	for i := len(b.recent) - 1; i >= 0; i-- {
+		if pe, ok := b.recent[i].refunds[k]; ok {
+			e := &refundEntry{rec: pe.rec, oldIdx: pe.newIdx}
+			b.refunds[k] = e
+			return e, nil
+		}
 	}
 	e := &refundEntry{}
 	rec, err := b.store.Refund(p, id)
@@ -190,9 +232,17 @@ func (b *batch) refund(p proto.Platform, id string) (*refundEntry, error) {
 }
 
 func (b *batch) order(p proto.Platform, id string) (*orderEntry, error) {
-	k := string(orderKey(p, id))
-	if e, ok := b.orders[k]; ok {
+	kb := orderKey(p, id)
+	if e, ok := b.orders[string(kb)]; ok {
 		return e, nil
+	}
+	k := string(kb)
+	for i := len(b.recent) - 1; i >= 0; i-- {
+		if pe, ok := b.recent[i].orders[k]; ok {
+			e := &orderEntry{rec: pe.rec}
+			b.orders[k] = e
+			return e, nil
+		}
 	}
 	rec, err := b.store.Order(p, id)
 	if err != nil && !errors.Is(err, ErrNotFound) {
@@ -203,17 +253,39 @@ func (b *batch) order(p proto.Platform, id string) (*orderEntry, error) {
 	return e, nil
 }
 
+// seal ends the folding: it computes the index keys of the records changed
+// (the next batch reads them from this one). The batch is read only after.
+func (b *batch) seal() {
+	if b.sealed {
+		return
+	}
+	b.sealed = true
+	for _, e := range b.refunds {
+		e.newIdx = e.oldIdx
+		if e.dirty {
+			e.newIdx = refundIndexKeys(e.rec.State)
+		}
+	}
+}
+
 // commit writes everything the batch folded, the checkpoint and the counts
-// atomically and durably (sync).
+// atomically and durably (sync). It seals the batch.
 func (b *batch) commit() error {
+	b.seal()
 	if b.last == 0 {
 		return nil
 	}
 	b.store.mu.RLock()
 	defer b.store.mu.RUnlock()
-	wb := b.store.db.NewBatch()
-	defer wb.Close()
-	var buf []byte
+	wb := b.writer()
+	defer func() {
+		b.wb = nil
+		b.store.releaseWriteBatch(wb, b.wbDB)
+	}()
+	if b.wbDB != b.store.db {
+		return errors.New("commit: the store was replaced while the batch was folded")
+	}
+	buf := b.buf
 	for k, e := range b.refunds {
 		if !e.dirty {
 			continue
@@ -222,7 +294,7 @@ func (b *batch) commit() error {
 		if err := wb.Set([]byte(k), buf, nil); err != nil {
 			return err
 		}
-		if err := reindex(wb, e.oldIdx, refundIndexKeys(e.rec.State)); err != nil {
+		if err := reindex(wb, e.oldIdx, e.newIdx); err != nil {
 			return err
 		}
 	}
@@ -235,33 +307,11 @@ func (b *batch) commit() error {
 			return err
 		}
 	}
-	for i := range b.deliv {
-		buf = encodeDelivery(buf[:0], &b.deliv[i].Delivery)
-		if err := wb.Set(b.deliv[i].key, buf, nil); err != nil {
-			return err
-		}
-	}
-	n := map[uint64]int{}
-	for i, f := range b.facts {
-		seq := b.factSeq[i]
-		if n[seq] > maxFactIndex {
-			return fmt.Errorf("callback %d yields more than %d facts", seq, maxFactIndex+1)
-		}
-		buf = encodeFact(buf[:0], &f)
-		if err := wb.Set(outboxKey(seq, n[seq]), buf, nil); err != nil {
-			return err
-		}
-		n[seq]++
-	}
-	for _, q := range b.quar {
-		if err := setJSON(wb, quarantineKey(q.Seq), q); err != nil {
-			return err
-		}
-	}
+	b.buf = nil
 	if err := setJSON(wb, keyCounts, b.counts); err != nil {
 		return err
 	}
-	if err := wb.Set(keyCheckpoint, binary.BigEndian.AppendUint64(nil, b.last), nil); err != nil {
+	if err := wb.Set(keyCheckpoint, binary.BigEndian.AppendUint64(buf[:0], b.last), nil); err != nil {
 		return err
 	}
 	if err := wb.Set(keyFoldVersion, []byte(strconv.Itoa(ledger.FoldVersion)), nil); err != nil {

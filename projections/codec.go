@@ -17,9 +17,18 @@ import (
 // encoding/json this made a rebuild several times cheaper. A change to the
 // record types must change the codec: codec_test.go fills every field by
 // reflection and fails when one does not survive the round trip.
+//
+// Refund records are written in format v2: every distinct operation (by its
+// whole content, so two versions of one id are both kept) is stored once in a
+// table, and each snapshot lists its operations as indexes into that table,
+// in its own list order. A snapshot's strings that equal the previous
+// snapshot's are stored as a back-reference. Format v1 (each snapshot with
+// its operations inline: quadratic in the number of operations) is still
+// read.
 const (
 	formatRefundV1 byte = 0x01
 	formatOrderV1  byte = 0x02
+	formatRefundV2 byte = 0x05
 )
 
 // errCorrupt is returned for a stored record that cannot be decoded.
@@ -53,6 +62,13 @@ func (e *encoder) strs(l []string) {
 type decoder struct {
 	b   []byte
 	err error
+	// whole is the input as one string, ending with b: the strings decoded
+	// are cut from it, one allocation for all of them.
+	whole string
+}
+
+func newDecoder(b []byte) decoder {
+	return decoder{b: b, whole: string(b)}
 }
 
 func (d *decoder) fail() {
@@ -96,7 +112,8 @@ func (d *decoder) count() int {
 
 func (d *decoder) str() string {
 	n := d.count()
-	s := string(d.b[:n])
+	at := len(d.whole) - len(d.b)
+	s := d.whole[at : at+n]
 	d.b = d.b[n:]
 	return s
 }
@@ -123,22 +140,51 @@ func (d *decoder) strs() []string {
 	return l
 }
 
-// encodeRefund appends the stored form of rec to buf.
+// encodeRefund appends the stored form of rec (format v2) to buf.
 func encodeRefund(buf []byte, rec *ledger.RefundRecord) []byte {
-	e := encoder{b: append(buf, formatRefundV1)}
+	e := encoder{b: append(buf, formatRefundV2)}
 	e.str(string(rec.Platform))
 	e.str(rec.RefundID)
+	// The table of distinct operations: the snapshots' lists, in order, with
+	// repeats left out. A record holds a handful of distinct operations, so a
+	// linear search beats a map.
+	var tab [16]*proto.Operation
+	ops := tab[:0]
+	for i := range rec.Snapshots {
+		list := rec.Snapshots[i].Refund.Operations
+		for j := range list {
+			if indexOfOp(ops, &list[j]) < 0 {
+				ops = append(ops, &list[j])
+			}
+		}
+	}
+	e.uint(uint64(len(ops)))
+	for _, o := range ops {
+		e.str(o.ID)
+		e.int(o.At)
+		e.int(o.Type)
+		e.str(o.Remark)
+		e.str(o.Description)
+		e.int(o.Role)
+		e.int(o.MsgType)
+		e.str(o.Before)
+		e.str(o.After)
+	}
 	e.uint(uint64(len(rec.Snapshots)))
+	var prev *proto.RefundSnapshot
 	for i := range rec.Snapshots {
 		s := &rec.Snapshots[i]
 		e.str(s.Digest)
 		e.int(s.PushedAt)
 		r := &s.Refund
-		e.str(r.RefundID)
-		e.str(r.ID)
-		e.str(r.OrderID)
-		e.str(r.Status)
-		for _, v := range []int64{r.ApplyPayment, r.ApplyCarriage, r.RefundPayment, r.RefundCarriage,
+		if prev == nil {
+			prev = &proto.RefundSnapshot{}
+		}
+		e.strOrSame(r.RefundID, prev.RefundID)
+		e.strOrSame(r.ID, prev.ID)
+		e.strOrSame(r.OrderID, prev.OrderID)
+		e.strOrSame(r.Status, prev.Status)
+		for _, v := range [...]int64{r.ApplyPayment, r.ApplyCarriage, r.RefundPayment, r.RefundCarriage,
 			r.DisputeType, r.DisputeRequest, r.GoodsStatus, r.CreatedAt, r.ModifiedAt, r.CompletedAt} {
 			e.int(v)
 		}
@@ -146,17 +192,9 @@ func encodeRefund(buf []byte, rec *ledger.RefundRecord) []byte {
 		e.bool(r.RefundGoods)
 		e.uint(uint64(len(r.Operations)))
 		for j := range r.Operations {
-			o := &r.Operations[j]
-			e.str(o.ID)
-			e.int(o.At)
-			e.int(o.Type)
-			e.str(o.Remark)
-			e.str(o.Description)
-			e.int(o.Role)
-			e.int(o.MsgType)
-			e.str(o.Before)
-			e.str(o.After)
+			e.uint(uint64(indexOfOp(ops, &r.Operations[j])))
 		}
+		prev = r
 	}
 	e.uint(uint64(len(rec.Postings)))
 	for _, p := range rec.Postings {
@@ -167,43 +205,124 @@ func encodeRefund(buf []byte, rec *ledger.RefundRecord) []byte {
 		e.int(p.Amount)
 		e.int(int64(p.At))
 	}
-	e.strs(rec.Emitted)
+	e.sortedStrs(rec.Emitted)
 	return e.b
 }
 
-// decodeRefund reads a stored refund record and restores its state.
+// sortedStrs writes a list of strings, each as the length of the prefix it
+// shares with the one before and the rest (front coding: fact ids share
+// their refund's prefix).
+func (e *encoder) sortedStrs(l []string) {
+	e.uint(uint64(len(l)))
+	prev := ""
+	for _, s := range l {
+		n := 0
+		for n < len(s) && n < len(prev) && s[n] == prev[n] {
+			n++
+		}
+		e.uint(uint64(n))
+		e.str(s[n:])
+		prev = s
+	}
+}
+
+// sortedStrs reads what encoder.sortedStrs wrote. The strings share one
+// allocation.
+func (d *decoder) sortedStrs() []string {
+	n := d.count()
+	if n == 0 {
+		return nil
+	}
+	var buf []byte
+	ends := make([]int, n)
+	prevStart := 0
+	for i := range n {
+		shared := d.uint()
+		if shared > uint64(len(buf)-prevStart) {
+			d.fail()
+			return nil
+		}
+		start := len(buf)
+		buf = append(buf, buf[prevStart:prevStart+int(shared)]...)
+		k := d.count()
+		buf = append(buf, d.b[:k]...)
+		d.b = d.b[k:]
+		ends[i], prevStart = len(buf), start
+	}
+	if d.err != nil {
+		return nil
+	}
+	all := string(buf)
+	l := make([]string, n)
+	begin := 0
+	for i, end := range ends {
+		l[i] = all[begin:end]
+		begin = end
+	}
+	return l
+}
+
+func indexOfOp(ops []*proto.Operation, o *proto.Operation) int {
+	for k, x := range ops {
+		if *x == *o {
+			return k
+		}
+	}
+	return -1
+}
+
+// strOrSame writes s, or only a mark when it equals prev: the length is
+// stored plus one, 0 meaning "the same as prev".
+func (e *encoder) strOrSame(s, prev string) {
+	if s == prev {
+		e.uint(0)
+		return
+	}
+	e.uint(uint64(len(s)) + 1)
+	e.b = append(e.b, s...)
+}
+
+// strOrSame reads what encoder.strOrSame wrote.
+func (d *decoder) strOrSame(prev string) string {
+	n := d.uint()
+	if n == 0 {
+		return prev
+	}
+	if n-1 > uint64(len(d.b)) {
+		d.fail()
+		return ""
+	}
+	at := len(d.whole) - len(d.b)
+	s := d.whole[at : at+int(n-1)]
+	d.b = d.b[n-1:]
+	return s
+}
+
+// decodeRefund reads a stored refund record (either format) and restores its
+// state.
 func decodeRefund(b []byte) (ledger.RefundRecord, error) {
+	rec, err := decodeRefundRecord(b)
+	if err != nil {
+		return ledger.RefundRecord{}, err
+	}
+	return ledger.RestoreRefund(rec), nil
+}
+
+// decodeRefundRecord reads a stored refund record without restoring its
+// state.
+func decodeRefundRecord(b []byte) (ledger.RefundRecord, error) {
 	var rec ledger.RefundRecord
-	if len(b) == 0 || b[0] != formatRefundV1 {
+	if len(b) == 0 || (b[0] != formatRefundV1 && b[0] != formatRefundV2) {
 		return rec, fmt.Errorf("%w: not a refund record (format byte %v)", errCorrupt, b[:min(len(b), 1)])
 	}
-	d := decoder{b: b[1:]}
+	d := newDecoder(b[1:])
 	rec.Platform = proto.Platform(d.str())
 	rec.RefundID = d.str()
-	if n := d.count(); n > 0 {
-		rec.Snapshots = make([]ledger.Snapshot, n)
-	}
-	for i := range rec.Snapshots {
-		s := &rec.Snapshots[i]
-		s.Digest = d.str()
-		s.PushedAt = d.int()
-		r := &s.Refund
-		r.RefundID, r.ID, r.OrderID, r.Status = d.str(), d.str(), d.str(), d.str()
-		for _, p := range []*int64{&r.ApplyPayment, &r.ApplyCarriage, &r.RefundPayment, &r.RefundCarriage,
-			&r.DisputeType, &r.DisputeRequest, &r.GoodsStatus, &r.CreatedAt, &r.ModifiedAt, &r.CompletedAt} {
-			*p = d.int()
-		}
-		r.OnlyRefund, r.RefundGoods = d.bool(), d.bool()
-		if n := d.count(); n > 0 {
-			r.Operations = make([]proto.Operation, n)
-		}
-		for j := range r.Operations {
-			o := &r.Operations[j]
-			o.ID, o.At, o.Type = d.str(), d.int(), d.int()
-			o.Remark, o.Description = d.str(), d.str()
-			o.Role, o.MsgType = d.int(), d.int()
-			o.Before, o.After = d.str(), d.str()
-		}
+	v1 := b[0] == formatRefundV1
+	if v1 {
+		d.refundSnapshotsV1(&rec)
+	} else {
+		d.refundSnapshotsV2(&rec)
 	}
 	if n := d.count(); n > 0 {
 		rec.Postings = make([]ledger.Posting, n)
@@ -213,14 +332,106 @@ func decodeRefund(b []byte) (ledger.RefundRecord, error) {
 		p.ID, p.Kind = d.str(), d.str()
 		p.Goods, p.Carriage, p.Amount, p.At = d.int(), d.int(), d.int(), ledger.Time(d.int())
 	}
-	rec.Emitted = d.strs()
+	if v1 {
+		rec.Emitted = d.strs()
+	} else {
+		rec.Emitted = d.sortedStrs()
+	}
 	if d.err == nil && len(d.b) != 0 {
 		d.err = fmt.Errorf("%w: %d bytes after the refund record", errCorrupt, len(d.b))
 	}
 	if d.err != nil {
 		return ledger.RefundRecord{}, d.err
 	}
-	return ledger.RestoreRefund(rec), nil
+	return rec, nil
+}
+
+func (d *decoder) operation(o *proto.Operation) {
+	o.ID, o.At, o.Type = d.str(), d.int(), d.int()
+	o.Remark, o.Description = d.str(), d.str()
+	o.Role, o.MsgType = d.int(), d.int()
+	o.Before, o.After = d.str(), d.str()
+}
+
+func (d *decoder) refundFields(r *proto.RefundSnapshot) {
+	for _, p := range [...]*int64{&r.ApplyPayment, &r.ApplyCarriage, &r.RefundPayment, &r.RefundCarriage,
+		&r.DisputeType, &r.DisputeRequest, &r.GoodsStatus, &r.CreatedAt, &r.ModifiedAt, &r.CompletedAt} {
+		*p = d.int()
+	}
+	r.OnlyRefund, r.RefundGoods = d.bool(), d.bool()
+}
+
+// refundSnapshotsV1 reads the snapshots of a v1 record (operations inline).
+func (d *decoder) refundSnapshotsV1(rec *ledger.RefundRecord) {
+	if n := d.count(); n > 0 {
+		rec.Snapshots = make([]ledger.Snapshot, n)
+	}
+	for i := range rec.Snapshots {
+		s := &rec.Snapshots[i]
+		s.Digest = d.str()
+		s.PushedAt = d.int()
+		r := &s.Refund
+		r.RefundID, r.ID, r.OrderID, r.Status = d.str(), d.str(), d.str(), d.str()
+		d.refundFields(r)
+		if n := d.count(); n > 0 {
+			r.Operations = make([]proto.Operation, n)
+		}
+		for j := range r.Operations {
+			d.operation(&r.Operations[j])
+		}
+	}
+}
+
+// refundSnapshotsV2 reads the operation table and the snapshots of a v2
+// record. The snapshots' operation lists are cut from one backing array.
+func (d *decoder) refundSnapshotsV2(rec *ledger.RefundRecord) {
+	var ops []proto.Operation
+	if n := d.count(); n > 0 {
+		ops = make([]proto.Operation, n)
+	}
+	for k := range ops {
+		d.operation(&ops[k])
+	}
+	n := d.count()
+	if n == 0 {
+		return
+	}
+	rec.Snapshots = make([]ledger.Snapshot, n)
+	var all []proto.Operation // backing array of every list
+	prev := &proto.RefundSnapshot{}
+	for i := range rec.Snapshots {
+		s := &rec.Snapshots[i]
+		s.Digest = d.str()
+		s.PushedAt = d.int()
+		r := &s.Refund
+		r.RefundID = d.strOrSame(prev.RefundID)
+		r.ID = d.strOrSame(prev.ID)
+		r.OrderID = d.strOrSame(prev.OrderID)
+		r.Status = d.strOrSame(prev.Status)
+		d.refundFields(r)
+		m := d.count()
+		if m > 0 {
+			if cap(all)-len(all) < m {
+				// Each index takes a byte at least: the rest of the
+				// record bounds the lists still to come.
+				all = make([]proto.Operation, 0, max(m, min((n-i)*m, len(d.b))))
+			}
+			start := len(all)
+			for range m {
+				k := d.uint()
+				if k >= uint64(len(ops)) {
+					d.fail()
+					return
+				}
+				all = append(all, ops[k])
+			}
+			r.Operations = all[start:len(all):len(all)]
+		}
+		if d.err != nil {
+			return
+		}
+		prev = r
+	}
 }
 
 // encodeOrder appends the stored form of rec to buf.
@@ -265,7 +476,7 @@ func decodeOrder(b []byte) (ledger.OrderRecord, error) {
 	if len(b) == 0 || b[0] != formatOrderV1 {
 		return rec, fmt.Errorf("%w: not an order record (format byte %v)", errCorrupt, b[:min(len(b), 1)])
 	}
-	d := decoder{b: b[1:]}
+	d := newDecoder(b[1:])
 	rec.Platform = proto.Platform(d.str())
 	rec.OrderID = d.str()
 	if n := d.count(); n > 0 {
@@ -374,7 +585,7 @@ func decodeFact(b []byte) (ledger.Fact, error) {
 	if len(b) == 0 || b[0] != formatFactV1 {
 		return f, fmt.Errorf("%w: not a fact (format byte %v)", errCorrupt, b[:min(len(b), 1)])
 	}
-	d := decoder{b: b[1:]}
+	d := newDecoder(b[1:])
 	f.ID, f.Kind, f.Platform, f.OrderID, f.RefundID, f.Status = d.str(), d.str(), proto.Platform(d.str()), d.str(), d.str(), d.str()
 	f.At = ledger.Time(d.int())
 	parts := d.uint()
@@ -423,7 +634,7 @@ func decodeDelivery(b []byte) (Delivery, error) {
 	if len(b) == 0 || b[0] != formatDeliveryV1 {
 		return dv, fmt.Errorf("%w: not a delivery (format byte %v)", errCorrupt, b[:min(len(b), 1)])
 	}
-	d := decoder{b: b[1:]}
+	d := newDecoder(b[1:])
 	dv.Seq, dv.ReceivedAt, dv.PushedAt, dv.RetryCount, dv.MessageID, dv.Duplicate = d.uint(), d.int(), d.int(), d.int(), d.str(), d.bool()
 	if d.err == nil && len(d.b) != 0 {
 		d.err = fmt.Errorf("%w: %d bytes after a delivery", errCorrupt, len(d.b))

@@ -43,13 +43,23 @@ func TestCodecKeepsEveryField(t *testing.T) {
 	for range 50 {
 		var rec ledger.RefundRecord
 		fill(r, reflect.ValueOf(&rec).Elem())
-		got, err := decodeRefund(encodeRefund(nil, &rec))
-		if err != nil {
-			t.Fatal(err)
+		// Some snapshots share operations, one of them with other content.
+		if len(rec.Snapshots) > 1 {
+			s0, s1 := &rec.Snapshots[0].Refund, &rec.Snapshots[1].Refund
+			s1.Operations = append(s1.Operations, s0.Operations...)
+			changed := s0.Operations[0]
+			changed.Remark += "!"
+			s1.Operations = append(s1.Operations, changed)
 		}
-		got.State = ledger.Refund{}
-		if !reflect.DeepEqual(got, rec) {
-			t.Fatalf("refund record changed in the round trip:\n got %+v\nwant %+v", got, rec)
+		for _, enc := range []func([]byte, *ledger.RefundRecord) []byte{encodeRefund, encodeRefundV1} {
+			got, err := decodeRefund(enc(nil, &rec))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got.State = ledger.Refund{}
+			if !reflect.DeepEqual(got, rec) {
+				t.Fatalf("refund record changed in the round trip:\n got %+v\nwant %+v", got, rec)
+			}
 		}
 		var f ledger.Fact
 		fill(r, reflect.ValueOf(&f).Elem())
@@ -100,11 +110,21 @@ func TestCodecRestoresFoldedState(t *testing.T) {
 			orders[cb.Order.OrderID] = o
 		}
 	}
+	var v1, v2 int
 	for id, rec := range refunds {
-		got, err := decodeRefund(encodeRefund(nil, &rec))
-		if err != nil || !reflect.DeepEqual(got, rec) {
-			t.Fatalf("refund %s: %v\n got %+v\nwant %+v", id, err, got.State, rec.State)
+		for _, enc := range []func([]byte, *ledger.RefundRecord) []byte{encodeRefund, encodeRefundV1} {
+			b := enc(nil, &rec)
+			got, err := decodeRefund(b)
+			if err != nil || !reflect.DeepEqual(got, rec) {
+				t.Fatalf("refund %s: %v\n got %+v\nwant %+v", id, err, got.State, rec.State)
+			}
 		}
+		v1 += len(encodeRefundV1(nil, &rec))
+		v2 += len(encodeRefund(nil, &rec))
+	}
+	t.Logf("refund records: v1 %d bytes, v2 %d bytes", v1, v2)
+	if v2 >= v1 {
+		t.Errorf("format v2 (%d bytes) is not smaller than v1 (%d bytes)", v2, v1)
 	}
 	for id, rec := range orders {
 		got, err := decodeOrder(encodeOrder(nil, &rec))
@@ -121,6 +141,8 @@ func FuzzDecodeRecord(f *testing.F) {
 		Snapshots: []ledger.Snapshot{{Digest: "d", Refund: proto.RefundSnapshot{RefundID: "TQ1", Status: "refundsuccess",
 			Operations: []proto.Operation{{ID: "1", At: 1}}}}}}
 	f.Add(encodeRefund(nil, &rec))
+	f.Add(encodeRefundV1(nil, &rec))
+	f.Add([]byte{formatRefundV2, 0, 0, 1, 0, 2, 0})
 	ord := ledger.OrderRecord{Platform: "1688", OrderID: "1", Refunds: []ledger.RefundLink{{RefundID: "TQ1"}}}
 	f.Add(encodeOrder(nil, &ord))
 	f.Add([]byte{formatRefundV1, 0xff, 0xff, 0xff, 0xff, 0x0f})
@@ -141,4 +163,53 @@ func FuzzDecodeRecord(f *testing.F) {
 			t.Fatalf("delivery: %v", err)
 		}
 	})
+}
+
+// encodeRefundV1 is the writer of format v1, which records written before v2
+// still use: the reader must keep reading them.
+func encodeRefundV1(buf []byte, rec *ledger.RefundRecord) []byte {
+	e := encoder{b: append(buf, formatRefundV1)}
+	e.str(string(rec.Platform))
+	e.str(rec.RefundID)
+	e.uint(uint64(len(rec.Snapshots)))
+	for i := range rec.Snapshots {
+		s := &rec.Snapshots[i]
+		e.str(s.Digest)
+		e.int(s.PushedAt)
+		r := &s.Refund
+		e.str(r.RefundID)
+		e.str(r.ID)
+		e.str(r.OrderID)
+		e.str(r.Status)
+		for _, v := range []int64{r.ApplyPayment, r.ApplyCarriage, r.RefundPayment, r.RefundCarriage,
+			r.DisputeType, r.DisputeRequest, r.GoodsStatus, r.CreatedAt, r.ModifiedAt, r.CompletedAt} {
+			e.int(v)
+		}
+		e.bool(r.OnlyRefund)
+		e.bool(r.RefundGoods)
+		e.uint(uint64(len(r.Operations)))
+		for j := range r.Operations {
+			o := &r.Operations[j]
+			e.str(o.ID)
+			e.int(o.At)
+			e.int(o.Type)
+			e.str(o.Remark)
+			e.str(o.Description)
+			e.int(o.Role)
+			e.int(o.MsgType)
+			e.str(o.Before)
+			e.str(o.After)
+		}
+	}
+	e.uint(uint64(len(rec.Postings)))
+	for _, p := range rec.Postings {
+		e.str(p.ID)
+		e.str(p.Kind)
+		e.int(p.Goods)
+		e.int(p.Carriage)
+		e.int(p.Amount)
+		e.int(int64(p.At))
+	}
+	e.strs(rec.Emitted)
+	return e.b
 }

@@ -104,24 +104,54 @@ func (p *Projector) Run(ctx context.Context) error {
 		it.Stop()
 		stages.Wait()
 	}()
+	// Folding a batch overlaps committing the one before it: the batch
+	// being folded reads the records of the previous one from it, so it does
+	// not matter whether that commit has reached the store yet. At most one
+	// commit is in flight; the checkpoint moves when it is done.
+	var recent []*batch // the batches folded last, oldest first (see batch.recent)
+	var committing chan error
+	waitCommit := func() error {
+		if committing == nil {
+			return nil
+		}
+		err := <-committing
+		committing = nil
+		return err
+	}
+	defer waitCommit() // every return below has waited already, but an error may skip it
 	for {
 		var batch []decoded
 		select {
 		case <-ctx.Done():
-			return nil
+			return waitCommit()
 		case err := <-readErr:
 			readErr <- err // for a later look; the deferred wait does not need it
 			if err == nil {
 				err = errors.New("projector: the stream subscription closed")
 			}
-			return err
+			return errors.Join(err, waitCommit())
 		case batch = <-batches:
 		}
-		if err := p.fold(batch); err != nil {
+		b, err := p.foldBatch(recent, batch)
+		if err != nil {
+			return errors.Join(err, waitCommit())
+		}
+		if err := waitCommit(); err != nil {
 			return err
 		}
-		if p.reachedUntil() {
-			return nil
+		b.seal()
+		recent = p.keepRecent(recent, b)
+		committing = make(chan error, 1)
+		go func() {
+			err := b.commit()
+			if err == nil {
+				p.counts.Store(&b.counts)
+				p.checkpoint.Store(b.last)
+			}
+			committing <- err
+		}()
+		if p.cfg.Until != 0 && b.last >= p.cfg.Until {
+			return waitCommit()
 		}
 	}
 }
@@ -167,21 +197,49 @@ func (p *Projector) decodeStage(msgs <-chan Message, out chan<- []decoded, stop 
 	}
 }
 
-// fold folds one decoded batch and commits it with its checkpoint.
-func (p *Projector) fold(batch []decoded) error {
-	b := newBatch(p.cfg.Store, p.Counts())
-	b.last = p.Checkpoint()
-	for i := range batch {
-		if err := b.apply(&batch[i]); err != nil {
-			return err
+// recentMessages is how many messages' worth of folded batches the
+// projector keeps to read records from (besides the batch being folded): a
+// refund's or order's callbacks tend to come close together, and a record
+// read from memory costs no store read, decoding or restoring. It bounds the
+// memory they hold.
+const recentMessages = 3 * DefaultMaxBatch
+
+// keepRecent returns recent with b added (b's commit is about to start; all
+// before it are committed) and the oldest batches dropped while the others
+// hold recentMessages messages.
+func (p *Projector) keepRecent(recent []*batch, b *batch) []*batch {
+	b.recent = nil // read only from the projector's list from now on
+	recent = append(recent, b)
+	held := 0
+	for _, r := range recent[1:] {
+		held += r.msgs
+	}
+	for len(recent) > 1 && held >= recentMessages {
+		recent[0] = nil
+		recent = recent[1:]
+		held -= recent[0].msgs
+	}
+	return recent
+}
+
+// foldBatch folds one decoded batch after the recent ones (none: after the
+// store's checkpoint), without committing it.
+func (p *Projector) foldBatch(recent []*batch, msgs []decoded) (*batch, error) {
+	var b *batch
+	if n := len(recent); n > 0 {
+		prev := recent[n-1]
+		b = newBatch(p.cfg.Store, prev.counts)
+		b.last, b.recent = prev.last, recent
+	} else {
+		b = newBatch(p.cfg.Store, p.Counts())
+		b.last = p.Checkpoint()
+	}
+	for i := range msgs {
+		if err := b.apply(&msgs[i]); err != nil {
+			return nil, err
 		}
 	}
-	if err := b.commit(); err != nil {
-		return err
-	}
-	p.counts.Store(&b.counts)
-	p.checkpoint.Store(b.last)
-	return nil
+	return b, nil
 }
 
 func (p *Projector) consumer(ctx context.Context) (jetstream.Consumer, error) {
