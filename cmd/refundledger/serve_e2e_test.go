@@ -295,6 +295,22 @@ func TestServeEndToEnd(t *testing.T) {
 		}
 	})
 
+	// restartUnchanged starts serve on dir again and requires the same
+	// refund, order, status and events: nothing lost, nothing applied or
+	// published twice.
+	restartUnchanged := func(t *testing.T) {
+		t.Helper()
+		s := startServe(t, dir)
+		defer s.stop(t)
+		s.waitCaughtUp(t, uint64(len(fixtures)))
+		requireSame(t, s, "/v1/refunds/1688/TQ142969441872889407", refund)
+		requireSame(t, s, "/v1/orders/1688/3305075341149134260", order)
+		requireSame(t, s, "/v1/status", status)
+		if n := s.eventCount(t, counts.Counts.Facts); n != counts.Counts.Facts {
+			t.Fatalf("REFUND_EVENTS holds %d events, want %d: facts lost or published twice", n, counts.Counts.Facts)
+		}
+	}
+
 	t.Run("SecondServeOnSameDataRefuses", func(t *testing.T) {
 		out, err := exec.Command(mustBuild(t), "serve", "--data", dir, "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--nats-listen", "127.0.0.1:0").CombinedOutput()
 		if err == nil || !bytes.Contains(out, []byte("in use by another refundledger")) {
@@ -304,30 +320,14 @@ func TestServeEndToEnd(t *testing.T) {
 	s.stop(t)
 
 	t.Run("RestartKeepsStateAndAppliesNothingTwice", func(t *testing.T) {
-		s := startServe(t, dir)
-		defer s.stop(t)
-		s.waitCaughtUp(t, uint64(len(fixtures)))
-		requireSame(t, s, "/v1/refunds/1688/TQ142969441872889407", refund)
-		requireSame(t, s, "/v1/orders/1688/3305075341149134260", order)
-		requireSame(t, s, "/v1/status", status)
-		if n := s.eventCount(t, counts.Counts.Facts); n != counts.Counts.Facts {
-			t.Fatalf("after a restart REFUND_EVENTS holds %d events, want %d", n, counts.Counts.Facts)
-		}
+		restartUnchanged(t)
 	})
 
 	t.Run("DeletedProjectionIsRebuiltIdentical", func(t *testing.T) {
 		if err := os.RemoveAll(filepath.Join(dir, "pebble")); err != nil {
 			t.Fatal(err)
 		}
-		s := startServe(t, dir)
-		defer s.stop(t)
-		s.waitCaughtUp(t, uint64(len(fixtures)))
-		requireSame(t, s, "/v1/refunds/1688/TQ142969441872889407", refund)
-		requireSame(t, s, "/v1/orders/1688/3305075341149134260", order)
-		requireSame(t, s, "/v1/status", status)
-		if n := s.eventCount(t, counts.Counts.Facts); n != counts.Counts.Facts {
-			t.Fatalf("after a rebuild REFUND_EVENTS holds %d events, want %d: facts published twice", n, counts.Counts.Facts)
-		}
+		restartUnchanged(t)
 	})
 
 	t.Run("OfflineRebuildAndAudit", func(t *testing.T) {
@@ -342,12 +342,7 @@ func TestServeEndToEnd(t *testing.T) {
 		if err != nil || !bytes.Contains(out, []byte("OK: the projection equals")) {
 			t.Fatalf("audit: %v\n%s", err, out)
 		}
-		s := startServe(t, dir)
-		defer s.stop(t)
-		s.waitCaughtUp(t, uint64(len(fixtures)))
-		requireSame(t, s, "/v1/refunds/1688/TQ142969441872889407", refund)
-		requireSame(t, s, "/v1/orders/1688/3305075341149134260", order)
-		requireSame(t, s, "/v1/status", status)
+		restartUnchanged(t)
 	})
 }
 
