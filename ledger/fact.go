@@ -16,6 +16,7 @@ const (
 	FactAnomaly          = "anomaly"
 	FactOrderStatus      = "status_changed"
 	FactOrderPrice       = "price_corrected"
+	FactOrderPriceSet    = "price_set" // the first totals known for an order
 )
 
 // Fact is something that became true in the ledger. Its ID is deterministic:

@@ -210,25 +210,36 @@ func orderFacts(st *Order, emitted []string) ([]Fact, []string) {
 	fs := newFactSet(emitted, len(st.StatusHistory)+len(st.PriceHistory)+len(st.Anomalies))
 	// Each fact points at its own copy of what it states, made only for a
 	// fact not emitted before.
+	// Status and price facts are named by value and occurrence (the k-th time
+	// the order had that status, or those totals), not by the message that
+	// showed it: a message arriving late can only split a run of equal
+	// values, never merge two, so every id ever emitted is one that the
+	// complete history has, and the set of facts does not depend on the
+	// order of arrival.
+	seen := map[string]int64{}
 	for i := range st.StatusHistory {
 		c := &st.StatusHistory[i]
-		if fs.start(prefix).str("status/").int(int64(c.At)).str("/").str(c.Status).novel() {
+		seen[c.Status]++
+		if fs.start(prefix).str("status/").str(c.Status).str("/").int(seen[c.Status]).novel() {
 			cp := *c
 			f := base
 			f.Kind, f.At, f.Status, f.Order = FactOrderStatus, c.At, c.Status, &cp
 			fs.keep(f)
 		}
 	}
+	prices := map[[3]int64]int64{}
 	for i := range st.PriceHistory {
-		if i == 0 {
-			continue
-		}
 		p := &st.PriceHistory[i].OrderTotals
-		if fs.start(prefix).str("price/").int(int64(p.At)).str("/").int(p.TotalAmount).str("/").
-			int(p.ShippingFee).str("/").int(p.ProductAmount).novel() {
+		key := [3]int64{p.TotalAmount, p.ShippingFee, p.ProductAmount}
+		prices[key]++
+		if fs.start(prefix).str("price/").int(p.TotalAmount).str("/").int(p.ShippingFee).str("/").
+			int(p.ProductAmount).str("/").int(prices[key]).novel() {
 			cp := *p
 			f := base
 			f.Kind, f.At, f.Status, f.Order = FactOrderPrice, p.At, p.Status, &cp
+			if i == 0 {
+				f.Kind = FactOrderPriceSet
+			}
 			fs.keep(f)
 		}
 	}

@@ -17,7 +17,7 @@ import (
 //	orders.<platform>.<kind>.<orderId>
 //
 // kind is a ledger.Fact kind (opened, transition, succeeded, closed, posting,
-// anomaly, status_changed, price_corrected); a missing id is "_". The
+// anomaly, status_changed, price_set, price_corrected); a missing id is "_". The
 // payload is the ledger.Fact as JSON; Nats-Msg-Id is the fact's id.
 const EventsStream = "REFUND_EVENTS"
 

@@ -89,7 +89,7 @@ func TestEventsMatchTheirSchema(t *testing.T) {
 		}
 		kinds[v.(map[string]any)["kind"].(string)]++
 	}
-	for _, k := range []string{"opened", "transition", "succeeded", "closed", "posting", "anomaly", "status_changed", "price_corrected"} {
+	for _, k := range []string{"opened", "transition", "succeeded", "closed", "posting", "anomaly", "status_changed", "price_set", "price_corrected"} {
 		if kinds[k] == 0 {
 			t.Errorf("no %s event was checked (got %v)", k, kinds)
 		}
