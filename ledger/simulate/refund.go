@@ -24,7 +24,7 @@ func (g *gen) refund(orderID string, k int, goods, carriage, at int64) RefundTru
 	}
 	name := names[r.IntN(len(names))]
 	lc := lifecycles[name]
-	num := strconv.FormatUint(refundIDBase+uint64(g.i)*100+uint64(k), 10)
+	num := strconv.FormatUint(refundIDBase+g.seedOffset()*1e10+uint64(g.i)*100+uint64(k), 10)
 	refundID := "TQ" + num
 
 	// Operation ids are unique but not monotonic in time (REFUNDS.md 1).
@@ -35,7 +35,7 @@ func (g *gen) refund(orderID string, k int, goods, carriage, at int64) RefundTru
 		if j > 0 && r.IntN(5) != 0 { // else the same second as the previous operation: a tie
 			at += int64(1+r.IntN(48*3600)) * 1000
 		}
-		ops = append(ops, op{step: s, id: strconv.FormatInt(opIDBase+int64(g.i)*1000+int64(k)*50+int64(perm[j]), 10), at: at, before: state})
+		ops = append(ops, op{step: s, id: strconv.FormatInt(opIDBase+int64(g.seedOffset())*1e10+int64(g.i)*1000+int64(k)*50+int64(perm[j]), 10), at: at, before: state})
 		state = s.to
 	}
 

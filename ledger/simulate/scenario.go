@@ -74,6 +74,11 @@ func NewScenario(opts Options, i int) Scenario {
 	return g.scenario()
 }
 
+// seedOffset shifts every id by the seed, so that traffic generated with
+// seeds that differ modulo 1000 never shares an order, refund, operation or
+// message id (two runs of `refundledger gen` against one ledger stay apart).
+func (g *gen) seedOffset() uint64 { return g.opts.Seed % 1000 }
+
 type gen struct {
 	r    *rand.Rand
 	opts Options
@@ -83,7 +88,7 @@ type gen struct {
 
 func (g *gen) scenario() Scenario {
 	r := g.r
-	orderID := strconv.FormatUint(orderIDBase+uint64(g.i)*7919, 10)
+	orderID := strconv.FormatUint(orderIDBase+g.seedOffset()*1e12+uint64(g.i)*7919, 10)
 	t := g.opts.now() + int64(g.i)*60_000 + int64(r.IntN(60))*1000
 	product := int64(1000 + r.IntN(50_000)) // fen
 	shipping := int64(r.IntN(4)) * 500
@@ -136,7 +141,7 @@ func (g *gen) message(typ, orderID, refundID string, at int64, body []byte, time
 	r := g.r
 	m := Message{
 		Type: typ, Platform: proto.Platform1688, OrderID: orderID, RefundID: refundID,
-		MessageID: strconv.Itoa(g.i*100 + len(g.msgs) + 1),
+		MessageID: strconv.FormatUint(g.seedOffset()*1e9+uint64(g.i*100+len(g.msgs)+1), 10),
 		PushedAt:  at + int64(r.IntN(1000)), // under the 1 s gap between events: push order is event order
 		Body:      body,
 		rawType:   typ,
