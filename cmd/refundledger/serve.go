@@ -152,7 +152,11 @@ func serve(ctx context.Context, f serveFlags, log *slog.Logger, out interface{ W
 	go func() { srvErr <- adminSrv.Serve(adminLn) }()
 
 	cbURL := "http://" + cbLn.Addr().String() + "/callbacks/xportcn"
-	fmt.Fprintf(out, "refundledger serving (data %s, signature check %s, sync %s)\n", f.data, verifier.Mode(), f.sync)
+	durability := "sync " + f.sync
+	if f.nats != "" {
+		durability = fmt.Sprintf("streams replicated R%d", f.replicas)
+	}
+	fmt.Fprintf(out, "refundledger serving (data %s, signature check %s, %s)\n", f.data, verifier.Mode(), durability)
 	fmt.Fprintf(out, "  callbacks  %s\n", cbURL)
 	fmt.Fprintf(out, "  admin      http://%s/v1/status\n", adminLn.Addr())
 	fmt.Fprintf(out, "  nats       %s (%s, streams R%d)\n", conn.URL, natsKind, f.replicas)
