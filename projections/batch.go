@@ -269,7 +269,8 @@ func (b *batch) seal() {
 }
 
 // commit writes everything the batch folded, the checkpoint and the counts
-// atomically and durably (sync). It seals the batch.
+// atomically (synced to the log, or for a bulk store flushed later; see
+// Store.writeOptions). It seals the batch.
 func (b *batch) commit() error {
 	b.seal()
 	if b.last == 0 {
