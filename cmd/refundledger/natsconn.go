@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -53,4 +54,14 @@ func (c *natsConn) Close() {
 		c.ns.Shutdown()
 		c.ns.WaitForShutdown()
 	}
+}
+
+// callbacks returns the callback stream, which must exist (an ingester
+// creates it).
+func (c *natsConn) callbacks(ctx context.Context) (jetstream.Stream, error) {
+	s, err := c.JS.Stream(ctx, ingest.StreamName)
+	if err != nil {
+		return nil, fmt.Errorf("stream %s on %s: %w", ingest.StreamName, c.URL, err)
+	}
+	return s, nil
 }

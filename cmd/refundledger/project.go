@@ -62,9 +62,9 @@ func project(ctx context.Context, data, natsURL, adminListen string, replicas in
 	}
 	defer conn.Close()
 	js := conn.JS
-	stream, err := js.Stream(ctx, ingest.StreamName)
+	stream, err := conn.callbacks(ctx)
 	if err != nil {
-		return fmt.Errorf("stream %s on %s: %w", ingest.StreamName, natsURL, err)
+		return err
 	}
 	proj, err := projections.OpenProjection(projections.ProjectionConfig{JS: js, Stream: ingest.StreamName, Dir: filepath.Join(data, "pebble"), Logger: log})
 	if err != nil {

@@ -75,10 +75,9 @@ func replay(ctx context.Context, natsURL, subject string, from uint64, limit int
 		return err
 	}
 	defer conn.Close()
-	js := conn.JS
-	stream, err := js.Stream(ctx, ingest.StreamName)
+	stream, err := conn.callbacks(ctx)
 	if err != nil {
-		return fmt.Errorf("stream %s on %s: %w", ingest.StreamName, natsURL, err)
+		return err
 	}
 	info, err := stream.Info(ctx)
 	if err != nil {

@@ -21,6 +21,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"refundledger/ingest"
 	"refundledger/proto"
 )
 
@@ -255,6 +256,21 @@ func TestServeEndToEnd(t *testing.T) {
 		t.Fatalf("REFUND_EVENTS holds %d events, the outbox %d facts", n, counts.Counts.Facts)
 	}
 
+	t.Run("MetricsCountEveryOutcome", func(t *testing.T) {
+		code, body := s.get(t, "/metrics")
+		for _, line := range []string{
+			`refundledger_ingest_requests_total{outcome="accepted"} 6`,
+			`refundledger_ingest_requests_total{outcome="bad_request"} 1`,
+			`refundledger_ingest_requests_total{outcome="method_not_allowed"} 1`,
+			`refundledger_ingest_requests_total{outcome="too_large"} 1`,
+			`refundledger_projection_lag 0`,
+		} {
+			if code != 200 || !bytes.Contains(body, []byte(line+"\n")) {
+				t.Fatalf("/metrics (%d) lacks %q:\n%s", code, line, body)
+			}
+		}
+	})
+
 	t.Run("CLIReadsTheLedger", func(t *testing.T) {
 		run := func(args ...string) string {
 			t.Helper()
@@ -344,6 +360,46 @@ func TestServeEndToEnd(t *testing.T) {
 		}
 		restartUnchanged(t)
 	})
+}
+
+// TestServeWithExternalNATS runs serve against a NATS server it did not
+// start (as in a cluster, with --nats): the streams are created there and a
+// callback goes all the way through.
+func TestServeWithExternalNATS(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the binary")
+	}
+	ns, err := ingest.StartEmbeddedNATS(ingest.EmbeddedOptions{StoreDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { ns.Shutdown(); ns.WaitForShutdown() }()
+	s := startServe(t, t.TempDir(), "--nats", ns.ClientURL())
+	if s.nats != ns.ClientURL() {
+		t.Fatalf("serve reports NATS at %s, want %s", s.nats, ns.ClientURL())
+	}
+	if code, body := s.post(t, fixture(t, "1688-refund-refundonly-success.json")); code != 200 {
+		t.Fatalf("POST: %d %v", code, body)
+	}
+	s.waitCaughtUp(t, 1)
+	if code, b := s.get(t, "/v1/refunds/1688/TQ142969441872889407"); code != 200 || !bytes.Contains(b, []byte(`"booked":16700`)) {
+		t.Fatalf("GET refund: %d %s", code, b)
+	}
+	s.stop(t)
+	// The server is ours, not serve's: it is still up and holds the callback.
+	nc, err := nats.Connect(ns.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	st, err := js.Stream(context.Background(), ingest.StreamName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info, err := st.Info(context.Background()); err != nil || info.State.Msgs != 1 {
+		t.Fatalf("stream after serve stopped: %v %+v", err, info)
+	}
 }
 
 func TestGenIsReproducible(t *testing.T) {
