@@ -3,6 +3,7 @@ package ledger_test
 import (
 	"encoding/json"
 	"os"
+	"reflect"
 	"sort"
 
 	"refundledger/ledger"
@@ -51,6 +52,11 @@ func (b *book) apply(t tb, raw []byte) []ledger.Fact {
 		if next.State.OrderID != "" {
 			orec := b.order(c.Platform, next.State.OrderID)
 			onext, ofs := ledger.LinkRefund(*orec, next.State)
+			// LinkRefund refolds only the links' part of the state: it
+			// must equal a fold of the whole record.
+			if want := ledger.RestoreOrder(onext).State; !reflect.DeepEqual(onext.State, want) {
+				t.Fatalf("order %s after LinkRefund:\n got %+v\nwant %+v (a full fold)", onext.OrderID, onext.State, want)
+			}
 			*orec = onext
 			facts = append(facts, ofs...)
 		}

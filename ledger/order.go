@@ -125,12 +125,18 @@ func LinkRefund(rec OrderRecord, r Refund) (OrderRecord, []Fact) {
 	}
 	next := rec
 	next.Platform, next.OrderID, next.Refunds = r.Platform, r.OrderID, links
-	return next.refold()
+	// Only the parts of the state that come from the links can change: the
+	// messages' part is kept, and so are its facts, all emitted already.
+	next.State.Platform, next.State.OrderID = next.Platform, next.OrderID
+	next.State.withRefunds(links)
+	facts, emitted := orderFacts(&next.State, next.Emitted, false)
+	next.Emitted = emitted
+	return next, facts
 }
 
 func (rec OrderRecord) refold() (OrderRecord, []Fact) {
 	rec.State = rec.foldState()
-	facts, emitted := orderFacts(&rec.State, rec.Emitted)
+	facts, emitted := orderFacts(&rec.State, rec.Emitted, true)
 	rec.Emitted = emitted
 	return rec, facts
 }
@@ -190,32 +196,58 @@ func (rec OrderRecord) foldState() Order {
 	if st.Paid && prev != nil {
 		st.PaidTotal = prev.TotalAmount
 	}
-	for _, l := range rec.Refunds {
-		st.RefundedTotal += l.Booked
-	}
-	if st.Paid && st.RefundedTotal > st.PaidTotal {
-		st.Anomalies = append(st.Anomalies, Anomaly{
-			Code:   AnomalyOverRefund,
-			Detail: fmt.Sprintf("refunded %d fen exceeds the paid total %d fen", st.RefundedTotal, st.PaidTotal),
-		})
-	}
+	st.withRefunds(rec.Refunds)
 	return st
 }
 
-// orderFacts derives every fact of the order's state and returns those
-// whose ids are not in emitted, with the new emitted list (see factSet).
-func orderFacts(st *Order, emitted []string) ([]Fact, []string) {
+// withRefunds sets the parts of the state that come from the refund links:
+// the links, the refunded total and the anomalies (all of which are about
+// the refunded total).
+func (st *Order) withRefunds(links []RefundLink) {
+	st.Refunds, st.RefundedTotal, st.Anomalies = links, 0, nil
+	for _, l := range links {
+		st.RefundedTotal += l.Booked
+	}
+	if st.Paid && st.RefundedTotal > st.PaidTotal {
+		st.Anomalies = []Anomaly{{
+			Code:   AnomalyOverRefund,
+			Detail: fmt.Sprintf("refunded %d fen exceeds the paid total %d fen", st.RefundedTotal, st.PaidTotal),
+		}}
+	}
+}
+
+// orderFacts derives the facts of the order's state and returns those whose
+// ids are not in emitted, with the new emitted list (see factSet). With
+// messages false it derives only the anomalies' facts, for a state whose
+// messages' part has not changed since its facts were emitted.
+func orderFacts(st *Order, emitted []string, messages bool) ([]Fact, []string) {
 	base := Fact{Platform: st.Platform, OrderID: st.OrderID}
 	prefix := string(st.Platform) + "/order/" + st.OrderID + "/"
 	fs := newFactSet(emitted, len(st.StatusHistory)+len(st.PriceHistory)+len(st.Anomalies))
-	// Each fact points at its own copy of what it states, made only for a
-	// fact not emitted before.
-	// Status and price facts are named by value and occurrence (the k-th time
-	// the order had that status, or those totals), not by the message that
-	// showed it: a message arriving late can only split a run of equal
-	// values, never merge two, so every id ever emitted is one that the
-	// complete history has, and the set of facts does not depend on the
-	// order of arrival.
+	if messages {
+		statusAndPriceFacts(&fs, st, base, prefix)
+	}
+	for i := range st.Anomalies {
+		if fs.start(prefix).str("anomaly/").str(st.Anomalies[i].Code).novel() {
+			a := st.Anomalies[i]
+			f := base
+			f.Kind, f.Anomaly = FactAnomaly, &a
+			fs.keep(f)
+		}
+	}
+	return fs.result()
+}
+
+// statusAndPriceFacts offers fs the facts of the order's status and price
+// history. Each fact points at its own copy of what it states, made only for
+// a fact not emitted before.
+//
+// Status and price facts are named by value and occurrence (the k-th time the
+// order had that status, or those totals), not by the message that showed
+// it: a message arriving late can only split a run of equal values, never
+// merge two, so every id ever emitted is one that the complete history has,
+// and the set of facts does not depend on the order of arrival.
+func statusAndPriceFacts(fs *factSet, st *Order, base Fact, prefix string) {
 	seen := map[string]int64{}
 	for i := range st.StatusHistory {
 		c := &st.StatusHistory[i]
@@ -243,13 +275,4 @@ func orderFacts(st *Order, emitted []string) ([]Fact, []string) {
 			fs.keep(f)
 		}
 	}
-	for i := range st.Anomalies {
-		if fs.start(prefix).str("anomaly/").str(st.Anomalies[i].Code).novel() {
-			a := st.Anomalies[i]
-			f := base
-			f.Kind, f.Anomaly = FactAnomaly, &a
-			fs.keep(f)
-		}
-	}
-	return fs.result()
 }
