@@ -36,7 +36,9 @@ func benchReplayCmd() *cobra.Command {
 simulated callbacks, then measure in the same run
   raw   read every message with a consumer and decode only the envelope;
   full  rebuild the projection from scratch (decode, fold, Pebble).
-It prints callbacks/s of both, the ratio full/raw and each phase's peak RSS.
+It prints callbacks/s of both, the ratio full/raw, the full phase's CPU time per
+100k callbacks (this process; steadier than rates on a shared machine) and
+each phase's peak RSS.
 NATS is embedded, as in serve, so that RSS includes the server; with
 --nats-child the server runs in a child process, the RSS of the phases is the
 reader's and the projection's alone, and the server's is printed beside.`,
@@ -65,6 +67,7 @@ reader's and the projection's alone, and the server's is printed beside.`,
 type replayRow struct {
 	n                 int
 	raw, full         time.Duration
+	fullCPU           time.Duration // this process's CPU time in the full phase
 	rawRSS, fullRSS   uint64 // this process: the reader, then the projection
 	natsRSS           uint64 // the NATS server process, during the full phase
 	rawRate, fullRate float64
@@ -81,14 +84,15 @@ func benchReplay(ctx context.Context, sizes []int, seed uint64, natsChild bool, 
 		rows = append(rows, row)
 	}
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	header := "N\traw callbacks/s\tfull callbacks/s\tfull/raw\tfull seconds\traw peak RSS\tfull peak RSS\t"
+	header := "N\traw callbacks/s\tfull callbacks/s\tfull/raw\tfull seconds\tfull CPU s/100k\traw peak RSS\tfull peak RSS\t"
 	if natsChild {
 		header += "NATS peak RSS\t"
 	}
 	fmt.Fprintln(tw, header)
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%.2f\t%.1f\t%d MiB\t%d MiB\t", fmtCount(uint64(r.n)), fmtCount(uint64(r.rawRate)),
-			fmtCount(uint64(r.fullRate)), r.fullRate/r.rawRate, r.full.Seconds(), r.rawRSS>>20, r.fullRSS>>20)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.2f\t%.1f\t%.2f\t%d MiB\t%d MiB\t", fmtCount(uint64(r.n)), fmtCount(uint64(r.rawRate)),
+			fmtCount(uint64(r.fullRate)), r.fullRate/r.rawRate, r.full.Seconds(), r.fullCPU.Seconds()*1e5/float64(r.n),
+			r.rawRSS>>20, r.fullRSS>>20)
 		if natsChild {
 			fmt.Fprintf(tw, "%d MiB\t", r.natsRSS>>20)
 		}
@@ -149,7 +153,7 @@ func replayOnce(ctx context.Context, n int, seed uint64, natsChild bool, errOut 
 		resetPeakRSS(natsPID)
 	}
 	bar := newProgress(errOut, "full", "callbacks")
-	start = time.Now()
+	start, cpu := time.Now(), cpuTime()
 	store, err := projections.Rebuild(ctx, projections.RebuildConfig{
 		JS: js, Stream: ingest.StreamName, Dir: filepath.Join(dir, "pebble"),
 		Logger:   slog.New(slog.NewTextHandler(errOut, &slog.HandlerOptions{Level: slog.LevelWarn})),
@@ -158,7 +162,7 @@ func replayOnce(ctx context.Context, n int, seed uint64, natsChild bool, errOut 
 	if err != nil {
 		return row, err
 	}
-	row.full, row.fullRSS = time.Since(start), peakRSS("self")
+	row.full, row.fullCPU, row.fullRSS = time.Since(start), cpuTime()-cpu, peakRSS("self")
 	if natsPID != "" {
 		row.natsRSS = peakRSS(natsPID)
 	}
