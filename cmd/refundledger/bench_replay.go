@@ -68,8 +68,8 @@ type replayRow struct {
 	n                 int
 	raw, full         time.Duration
 	fullCPU           time.Duration // this process's CPU time in the full phase
-	rawRSS, fullRSS   uint64 // this process: the reader, then the projection
-	natsRSS           uint64 // the NATS server process, during the full phase
+	rawRSS, fullRSS   uint64        // this process: the reader, then the projection
+	natsRSS           uint64        // the NATS server process, during the full phase
 	rawRate, fullRate float64
 }
 
