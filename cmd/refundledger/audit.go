@@ -85,7 +85,7 @@ func auditOffline(ctx context.Context, data string) (projections.AuditReport, er
 		return rep, err
 	}
 	defer store.Close()
-	defer bulkGC()()
+	defer bulkGC(true)()
 	return projections.Audit(ctx, store, projections.AuditConfig{JS: conn.JS, Stream: ingest.StreamName, Scratch: filepath.Join(data, "pebble.audit"), Logger: log})
 }
 

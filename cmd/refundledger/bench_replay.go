@@ -135,7 +135,7 @@ func replayOnce(ctx context.Context, n int, seed uint64, natsChild bool, errOut 
 	}
 	runtime.GC()
 	debug.FreeOSMemory()
-	defer bulkGC()() // both phases, as a rebuild runs
+	defer bulkGC(conn.ns != nil)() // both phases, as a rebuild runs
 
 	resetPeakRSS("self")
 	start := time.Now()

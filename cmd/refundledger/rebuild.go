@@ -67,7 +67,7 @@ func rebuild(ctx context.Context, data, natsURL string, out, errOut io.Writer) e
 	js := conn.JS
 	live := filepath.Join(data, "pebble")
 	bar := newProgress(errOut, "rebuild", "msgs")
-	defer bulkGC()()
+	defer bulkGC(conn.ns != nil)()
 	start := time.Now()
 	rebuilt, err := projections.Rebuild(ctx, projections.RebuildConfig{
 		JS: js, Stream: ingest.StreamName, Dir: live + ".rebuild", Logger: log,
