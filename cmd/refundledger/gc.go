@@ -24,8 +24,8 @@ const (
 	embeddedNATSBudget = 120 << 20
 )
 
-// The Go collector settings of serve (and of bench ingest, which measures
-// serve's path). A callback allocates a few KB around a small live heap, so
+// The Go collector settings of the services, serve and project (and of bench
+// ingest, which measures serve's path). A callback allocates a few KB around a small live heap, so
 // at GOGC=100 the collector ran many times a second, and its pauses and
 // assists showed in the tail latency (bench ingest, concurrency 64: p99 of
 // the full path 23-28 ms at GOGC=100, 14-24 ms at 400). The limit makes the

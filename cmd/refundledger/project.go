@@ -37,6 +37,7 @@ moment and resumes after its last committed batch.`,
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
+			serveGC()
 			return project(ctx, data, natsURL, adminListen, replicas, log, cmd.OutOrStdout())
 		},
 	}
