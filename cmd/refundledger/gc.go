@@ -15,7 +15,7 @@ import (
 // the fold started, so the peak does not grow with the stream. An embedded
 // NATS server grows too while it serves the whole stream (its block caches:
 // ~150 MiB more at 500k callbacks); held to the fold's budget, the collector
-// ran almost continuously (bench replay, 500k: 32k callbacks/s against 58k),
+// ran almost continuously (bench replay, 500k: 32k callbacks/s against 52k),
 // so it gets embeddedNATSBudget besides. Setting GOGC or GOMEMLIMIT in the
 // environment overrides either.
 const (
@@ -24,13 +24,13 @@ const (
 	embeddedNATSBudget = 120 << 20
 )
 
-// The Go collector settings of the services, serve and project (and of bench
-// ingest, which measures serve's path). A callback allocates a few KB around a small live heap, so
-// at GOGC=100 the collector ran many times a second, and its pauses and
-// assists showed in the tail latency (bench ingest, concurrency 64: p99 of
-// the full path 23-28 ms at GOGC=100, 14-24 ms at 400). The limit makes the
-// collector work harder rather than let the heap pass it. GOGC and
-// GOMEMLIMIT in the environment override either.
+// The Go collector settings of the services, serve and project (and of
+// bench ingest, which measures serve's path). A callback allocates a few KB
+// around a small live heap, so at GOGC=100 the collector ran many times a
+// second, and its pauses and assists showed in the tail latency (bench
+// ingest, concurrency 64: p99 of the full path 23-28 ms at GOGC=100, 14-24 ms
+// at 400). The limit makes the collector work harder rather than let the
+// heap pass it. GOGC and GOMEMLIMIT in the environment override either.
 const (
 	serveGCPercent   = 400
 	serveMemoryLimit = 1 << 30
