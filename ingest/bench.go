@@ -9,10 +9,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -63,6 +65,9 @@ type BenchPhase struct {
 	Elapsed  time.Duration // wall time of the phase
 	PerSec   float64       // Requests / Elapsed
 	P50, P99 time.Duration // latency of successful requests
+	// CPU is the process's CPU time per successful request (client, server
+	// and embedded NATS alike): steadier than the rates on a shared machine.
+	CPU time.Duration
 }
 
 // BenchResult holds the phases of one run and the efficiency of the full path.
@@ -188,7 +193,11 @@ func RunBench(ctx context.Context, o BenchOptions) (BenchResult, error) {
 	for r := range o.Rounds {
 		for k, rn := range runners {
 			s := sliceOptions{concurrency: o.Concurrency, first: r * perRound, requests: perRound, duration: o.Duration / time.Duration(o.Rounds)}
-			smp, err := rn.slice(ctx, s)
+			var smp benchSample
+			var err error
+			// Labelled, so that a CPU profile (--cpuprofile) can be cut by
+			// phase: go tool pprof -tagfocus phase=full.
+			pprof.Do(ctx, pprof.Labels("phase", rn.name), func(ctx context.Context) { smp, err = rn.slice(ctx, s) })
 			if err != nil {
 				return BenchResult{}, fmt.Errorf("bench %s: %w", rn.name, err)
 			}
@@ -235,12 +244,14 @@ type benchSample struct {
 	lat     []time.Duration // of successful requests
 	errs    int
 	elapsed time.Duration
+	cpu     time.Duration // the process's CPU time
 }
 
 func (s *benchSample) add(o benchSample) {
 	s.lat = append(s.lat, o.lat...)
 	s.errs += o.errs
 	s.elapsed += o.elapsed
+	s.cpu += o.cpu
 }
 
 func (s *benchSample) phase(name string) BenchPhase {
@@ -249,6 +260,7 @@ func (s *benchSample) phase(name string) BenchPhase {
 		p.PerSec = float64(p.Requests) / p.Elapsed.Seconds()
 	}
 	if len(s.lat) > 0 {
+		p.CPU = s.cpu / time.Duration(len(s.lat))
 		slices.Sort(s.lat)
 		p.P50 = s.lat[len(s.lat)*50/100]
 		p.P99 = s.lat[min(len(s.lat)-1, len(s.lat)*99/100)]
@@ -310,7 +322,7 @@ func benchSlice(ctx context.Context, s sliceOptions, fn func(context.Context, in
 		smp  = benchSample{lat: make([]time.Duration, 0, min(s.requests, 1<<16))}
 		wg   sync.WaitGroup
 	)
-	start := time.Now()
+	start, cpu := time.Now(), processCPU()
 	for range s.concurrency {
 		wg.Add(1)
 		go func() {
@@ -336,7 +348,7 @@ func benchSlice(ctx context.Context, s sliceOptions, fn func(context.Context, in
 		}()
 	}
 	wg.Wait()
-	smp.elapsed = time.Since(start)
+	smp.elapsed, smp.cpu = time.Since(start), processCPU()-cpu
 	return smp
 }
 
@@ -361,7 +373,7 @@ func benchBody(seed []byte, run int64, phase, i int) []byte {
 // FsyncMultiple.
 func PrintBench(out io.Writer, results []BenchResult) error {
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "sync\tphase\trequests\terrors\treq/s\tp50\tp99\tratio\t\n")
+	fmt.Fprintf(tw, "sync\tphase\trequests\terrors\treq/s\tp50\tp99\tCPU/req\tratio\t\n")
 	for _, r := range results {
 		for _, p := range slices.Concat(r.Raw, []BenchPhase{r.Ceiling, r.Full}) {
 			mark := ""
@@ -373,8 +385,8 @@ func PrintBench(out io.Writer, results []BenchResult) error {
 			case p.Name == r.Full.Name:
 				mark = fmt.Sprintf("%.2f", r.Ratio)
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%.0f\t%v\t%v\t%s\t\n", r.Label, p.Name, p.Requests, p.Errors, p.PerSec,
-				p.P50.Round(10*time.Microsecond), p.P99.Round(10*time.Microsecond), mark)
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%.0f\t%v\t%v\t%v\t%s\t\n", r.Label, p.Name, p.Requests, p.Errors, p.PerSec,
+				p.P50.Round(10*time.Microsecond), p.P99.Round(10*time.Microsecond), p.CPU.Round(time.Microsecond), mark)
 		}
 	}
 	if err := tw.Flush(); err != nil {
@@ -393,4 +405,14 @@ func PrintBench(out io.Writer, results []BenchResult) error {
 		}
 	}
 	return nil
+}
+
+// processCPU returns the CPU time (user and system) the process has used, 0
+// where it cannot be read.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
