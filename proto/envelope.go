@@ -43,7 +43,7 @@ func DecodeEnvelope(b []byte) (Envelope, error) {
 		}
 		return Envelope{}, fmt.Errorf("%w: top level is not an object", ErrNotEnvelope)
 	}
-	var env Envelope
+	var c Callback
 	var rawBody []byte
 	var fieldErr error
 	for {
@@ -51,49 +51,20 @@ func DecodeEnvelope(b []byte) (Envelope, error) {
 		if !ok {
 			break
 		}
-		if fieldErr != nil {
-			continue // keep validating: bad JSON outranks a bad field
-		}
-		var err error
-		switch string(key) {
-		case "messageType":
-			env.RawType, err = textValue(val)
-		case "messageBody":
+		switch {
+		case string(key) == "messageBody":
 			rawBody = val
-		case "messagePlatform":
-			var code string
-			if code, err = textValue(val); err == nil {
-				env.Platform = PlatformFromCode(code)
-			}
-		case "timestamp":
-			env.PushedAt, err = timeValue(val)
-		case "retryCount":
-			env.RetryCount, err = intValue(val)
-		case "developId":
-			env.DevelopID, err = idValue(val)
-		case "id":
-			env.ID, err = idValue(val)
-		}
-		if err != nil {
-			fieldErr = fmt.Errorf("%s: %w", key, err)
+		case fieldErr == nil: // after a bad field, keep validating: bad JSON outranks it
+			fieldErr = c.envelopeField(key, val)
 		}
 	}
 	if it.err != nil {
 		return Envelope{}, fmt.Errorf("%w: %v", ErrNotJSON, it.err)
 	}
-	if fieldErr != nil {
-		return Envelope{}, fmt.Errorf("%w: %v", ErrNotEnvelope, fieldErr)
+	if err := c.finishEnvelope(fieldErr, rawBody); err != nil {
+		return Envelope{}, err
 	}
-	if env.RawType == "" {
-		return Envelope{}, fmt.Errorf("%w: messageType is missing or empty", ErrNotEnvelope)
-	}
-	typ, prefixPlatform := NormalizeType(env.RawType)
-	env.Type = typ
-	if env.Platform == "" || env.Platform == PlatformUnknown {
-		env.Platform = prefixPlatform
-	}
-	env.Body = unwrapBody(rawBody)
-	return env, nil
+	return c.Envelope, nil
 }
 
 // unwrapBody returns the body as raw bytes: a string-encoded body is

@@ -3,6 +3,7 @@ package proto_test
 import (
 	"encoding/json"
 	"errors"
+	"reflect"
 	"testing"
 
 	"refundledger/proto"
@@ -18,14 +19,19 @@ func addSeeds(f *testing.F, bodies bool) {
 	}
 	for _, s := range []string{``, `{}`, `[`, `{"a":"\ud800"}`, `{"messageType":"X","messageBody":"{\"id\":1}"}`,
 		`{"baseInfo":{"id":1,"totalAmount":"1.5"}}`, `{"refund":{"refund_id":"1","refund_fee":"0.01"}}`,
-		`{"id":1,"refundOperationList":[{"id":2,"gmtCreate":"20180423171116000+0800"}]}`} {
+		`{"id":1,"refundOperationList":[{"id":2,"gmtCreate":"20180423171116000+0800"}]}`,
+		`{"messageType":"T","messageBody":{"orderId":1},"messageBody":"{\"orderId\":2}"}`,
+		`{"messageType":"T","messageBody":"{\"orderId\":2}","messageBody":{"salesOrderId":3}}`,
+		`{"messageType":"T","messageBody":{"baseInfo":{"id":4},"orderId":[1,}}`,
+		`{"messageBody":{"baseInfo":{"id":"5"}},"retryCount":"x","messageType":"T"}`} {
 		f.Add([]byte(s))
 	}
 }
 
 // FuzzDecodeEnvelope: never panics; accepts exactly the JSON documents that
 // encoding/json accepts as valid (ErrNotJSON otherwise); DecodeCallback agrees
-// with DecodeEnvelope.
+// with DecodeEnvelope, and the one-pass DecodeRoute with DecodeEnvelope
+// followed by SniffOrderID.
 func FuzzDecodeEnvelope(f *testing.F) {
 	addSeeds(f, false)
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -36,6 +42,16 @@ func FuzzDecodeEnvelope(f *testing.F) {
 		c, cerr := proto.DecodeCallback(b)
 		if (err == nil) != (cerr == nil) || (err == nil && (c.Type != env.Type || c.Platform != env.Platform || string(c.Body) != string(env.Body))) {
 			t.Fatalf("DecodeCallback %+v %v vs DecodeEnvelope %+v %v", c, cerr, env, err)
+		}
+		r, rerr := proto.DecodeRoute(b)
+		if (err == nil) != (rerr == nil) || errors.Is(err, proto.ErrNotJSON) != errors.Is(rerr, proto.ErrNotJSON) {
+			t.Fatalf("DecodeRoute error %v vs DecodeEnvelope error %v", rerr, err)
+		}
+		if err == nil {
+			want := proto.Route{Envelope: env, OrderID: proto.SniffOrderID(env.Body)}
+			if !reflect.DeepEqual(r, want) {
+				t.Fatalf("DecodeRoute %+v, want %+v", r, want)
+			}
 		}
 	})
 }
