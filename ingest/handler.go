@@ -303,9 +303,11 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, erro
 	rd := http.MaxBytesReader(w, r.Body, h.maxBody)
 	// Grow with what arrives rather than trusting Content-Length, so a client
 	// announcing a large body and sending nothing holds little memory.
+	// bytes.Buffer.ReadFrom grows the buffer whenever less than MinRead is
+	// free, so room for the whole body plus MinRead reads it without a copy.
 	size := int64(bodyChunk)
 	if r.ContentLength >= 0 && r.ContentLength < size {
-		size = r.ContentLength + 1
+		size = r.ContentLength + bytes.MinRead
 	}
 	buf := bytes.NewBuffer(make([]byte, 0, size))
 	if _, err := buf.ReadFrom(rd); err != nil {
