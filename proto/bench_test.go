@@ -43,3 +43,32 @@ func BenchmarkDecodeCallback(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkDecodeRoute is the ingester's hot path on the 5 KB seed refund:
+// the one-pass DecodeRoute against the two passes it replaced
+// (DecodeEnvelope, then SniffOrderID on the body), in the same run.
+func BenchmarkDecodeRoute(b *testing.B) {
+	seed, err := os.ReadFile("../testdata/xportcn/1688-refund-refundonly-success.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("OnePass", func(b *testing.B) {
+		b.SetBytes(int64(len(seed)))
+		b.ReportAllocs()
+		for b.Loop() {
+			if r, err := proto.DecodeRoute(seed); err != nil || r.OrderID == "" {
+				b.Fatal(err, r.OrderID)
+			}
+		}
+	})
+	b.Run("TwoPasses", func(b *testing.B) {
+		b.SetBytes(int64(len(seed)))
+		b.ReportAllocs()
+		for b.Loop() {
+			env, err := proto.DecodeEnvelope(seed)
+			if err != nil || proto.SniffOrderID(env.Body) == "" {
+				b.Fatal(err)
+			}
+		}
+	})
+}
