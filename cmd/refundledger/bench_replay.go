@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -29,16 +30,18 @@ func benchReplayCmd() *cobra.Command {
 	var sizes string
 	var seed uint64
 	var natsChild bool
+	var rounds int
 	cmd := &cobra.Command{
 		Use:   "replay",
 		Short: "Measure a full rebuild against reading the stream alone, in one run",
 		Long: `For each N: fill a fresh stream (embedded NATS, temporary directory) with N
-simulated callbacks, then measure in the same run
+simulated callbacks, then measure in the same run, --rounds times in turn (so
+that the neighbours' load falls on both alike)
   raw   read every message with a consumer and decode only the envelope;
   full  rebuild the projection from scratch (decode, fold, Pebble).
-It prints callbacks/s of both, the ratio full/raw, the full phase's CPU time per
-100k callbacks (this process; steadier than rates on a shared machine) and
-each phase's peak RSS.
+It prints the median callbacks/s of both, the median of the rounds' full/raw
+ratios with their range, the full phase's CPU time per 100k callbacks (this
+process; steadier than rates on a shared machine) and each phase's peak RSS.
 NATS is embedded, as in serve, so that RSS includes the server; with
 --nats-child the server runs in a child process, the RSS of the phases is the
 reader's and the projection's alone, and the server's is printed beside.`,
@@ -53,31 +56,55 @@ reader's and the projection's alone, and the server's is printed beside.`,
 				}
 				ns = append(ns, n)
 			}
+			if rounds < 1 {
+				return fmt.Errorf("--rounds: %d is not a positive count", rounds)
+			}
 			return profiled(cmd, func() error {
-				return benchReplay(cmd.Context(), ns, seed, natsChild, cmd.OutOrStdout(), cmd.ErrOrStderr())
+				return benchReplay(cmd.Context(), ns, seed, natsChild, rounds, cmd.OutOrStdout(), cmd.ErrOrStderr())
 			})
 		},
 	}
 	cmd.Flags().StringVar(&sizes, "n", "200000", "callbacks in the stream; a comma list runs each size")
 	cmd.Flags().Uint64Var(&seed, "seed", 1, "simulation seed")
+	cmd.Flags().IntVar(&rounds, "rounds", 3, "raw and full phases measured in turn this many times; medians are printed")
 	cmd.Flags().BoolVar(&natsChild, "nats-child", false, "run NATS in a child process and report its RSS apart (default: embedded, as serve)")
 	return cmd
 }
 
+// replayRow is one N: medians over the rounds, peaks over all of them.
 type replayRow struct {
-	n                 int
-	raw, full         time.Duration
-	fullCPU           time.Duration // this process's CPU time in the full phase
-	rawRSS, fullRSS   uint64        // this process: the reader, then the projection
-	natsRSS           uint64        // the NATS server process, during the full phase
-	rawRate, fullRate float64
+	n                  int
+	rawRate, fullRate  float64 // callbacks/s
+	ratio              float64 // of the rounds' full/raw
+	ratioMin, ratioMax float64
+	full               time.Duration // wall time of a full phase
+	fullCPU            time.Duration // this process's CPU time in a full phase
+	rawRSS, fullRSS    uint64        // this process: the reader, then the projection
+	natsRSS            uint64        // the NATS server process, during the full phases
 }
 
-func benchReplay(ctx context.Context, sizes []int, seed uint64, natsChild bool, out, errOut io.Writer) error {
+// replayRound is what one round of raw then full measured.
+type replayRound struct {
+	raw, full, fullCPU time.Duration
+	rawRate, fullRate  float64
+}
+
+// median returns the median of xs (the mean of the two middle ones for an
+// even count); xs is sorted.
+func median[T float64 | time.Duration](xs []T) T {
+	slices.Sort(xs)
+	m := len(xs) / 2
+	if len(xs)%2 == 1 {
+		return xs[m]
+	}
+	return (xs[m-1] + xs[m]) / 2
+}
+
+func benchReplay(ctx context.Context, sizes []int, seed uint64, natsChild bool, rounds int, out, errOut io.Writer) error {
 	fmt.Fprintf(out, "bench replay: %d cores (GOMAXPROCS %d), %s\n", runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version())
 	var rows []replayRow
 	for _, n := range sizes {
-		row, err := replayOnce(ctx, n, seed, natsChild, errOut)
+		row, err := replayOnce(ctx, n, seed, natsChild, rounds, errOut)
 		if err != nil {
 			return err
 		}
@@ -90,18 +117,26 @@ func benchReplay(ctx context.Context, sizes []int, seed uint64, natsChild bool, 
 	}
 	fmt.Fprintln(tw, header)
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%.2f\t%.1f\t%.2f\t%d MiB\t%d MiB\t", fmtCount(uint64(r.n)), fmtCount(uint64(r.rawRate)),
-			fmtCount(uint64(r.fullRate)), r.fullRate/r.rawRate, r.full.Seconds(), r.fullCPU.Seconds()*1e5/float64(r.n),
+		ratio := fmt.Sprintf("%.2f", r.ratio)
+		if rounds > 1 {
+			ratio += fmt.Sprintf(" (%.2f-%.2f)", r.ratioMin, r.ratioMax)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.1f\t%.2f\t%d MiB\t%d MiB\t", fmtCount(uint64(r.n)), fmtCount(uint64(r.rawRate)),
+			fmtCount(uint64(r.fullRate)), ratio, r.full.Seconds(), r.fullCPU.Seconds()*1e5/float64(r.n),
 			r.rawRSS>>20, r.fullRSS>>20)
 		if natsChild {
 			fmt.Fprintf(tw, "%d MiB\t", r.natsRSS>>20)
 		}
 		fmt.Fprintln(tw)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(out, "medians of %d rounds (raw then full, in turn); full/raw: median of the rounds' ratios (range); RSS: peak over the rounds\n", rounds)
+	return err
 }
 
-func replayOnce(ctx context.Context, n int, seed uint64, natsChild bool, errOut io.Writer) (replayRow, error) {
+func replayOnce(ctx context.Context, n int, seed uint64, natsChild bool, rounds int, errOut io.Writer) (replayRow, error) {
 	row := replayRow{n: n}
 	dir, err := os.MkdirTemp("", "refundledger-bench-replay-")
 	if err != nil {
@@ -137,14 +172,41 @@ func replayOnce(ctx context.Context, n int, seed uint64, natsChild bool, errOut 
 	debug.FreeOSMemory()
 	defer bulkGC(conn.ns != nil)() // both phases, as a rebuild runs
 
+	var got []replayRound
+	for r := range rounds {
+		round, err := measureRound(ctx, js, n, filepath.Join(dir, fmt.Sprintf("pebble-%d", r)), natsPID, &row, errOut)
+		if err != nil {
+			return row, err
+		}
+		got = append(got, round)
+	}
+	var raws, fulls, ratios []float64
+	var walls, cpus []time.Duration
+	for _, g := range got {
+		raws, fulls, ratios = append(raws, g.rawRate), append(fulls, g.fullRate), append(ratios, g.fullRate/g.rawRate)
+		walls, cpus = append(walls, g.full), append(cpus, g.fullCPU)
+	}
+	row.rawRate, row.fullRate, row.ratio = median(raws), median(fulls), median(ratios)
+	row.ratioMin, row.ratioMax = ratios[0], ratios[len(ratios)-1] // median sorted them
+	row.full, row.fullCPU = median(walls), median(cpus)
+	return row, nil
+}
+
+// measureRound measures one round: the raw phase, then a full rebuild into
+// dir (removed afterwards). Peak RSS figures are raised in row.
+func measureRound(ctx context.Context, js jetstream.JetStream, n int, dir, natsPID string, row *replayRow, errOut io.Writer) (replayRound, error) {
+	var round replayRound
+	runtime.GC()
+	debug.FreeOSMemory()
 	resetPeakRSS("self")
 	start := time.Now()
 	read, err := readEnvelopes(ctx, js, uint64(n), errOut)
 	if err != nil {
-		return row, err
+		return round, err
 	}
-	row.raw, row.rawRSS = time.Since(start), peakRSS("self")
-	row.rawRate = float64(read) / row.raw.Seconds()
+	round.raw = time.Since(start)
+	round.rawRate = float64(read) / round.raw.Seconds()
+	row.rawRSS = max(row.rawRSS, peakRSS("self"))
 
 	runtime.GC()
 	debug.FreeOSMemory()
@@ -155,26 +217,27 @@ func replayOnce(ctx context.Context, n int, seed uint64, natsChild bool, errOut 
 	bar := newProgress(errOut, "full", "callbacks")
 	start, cpu := time.Now(), cpuTime()
 	store, err := projections.Rebuild(ctx, projections.RebuildConfig{
-		JS: js, Stream: ingest.StreamName, Dir: filepath.Join(dir, "pebble"),
+		JS: js, Stream: ingest.StreamName, Dir: dir,
 		Logger:   slog.New(slog.NewTextHandler(errOut, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		Progress: func(p projections.RebuildProgress) { bar.update(p.Checkpoint, p.Target, p.Rate, p.Done) },
 	})
 	if err != nil {
-		return row, err
+		return round, err
 	}
-	row.full, row.fullCPU, row.fullRSS = time.Since(start), cpuTime()-cpu, peakRSS("self")
+	round.full, round.fullCPU = time.Since(start), cpuTime()-cpu
+	row.fullRSS = max(row.fullRSS, peakRSS("self"))
 	if natsPID != "" {
-		row.natsRSS = peakRSS(natsPID)
+		row.natsRSS = max(row.natsRSS, peakRSS(natsPID))
 	}
 	cp, _ := store.Checkpoint()
 	if err := store.Close(); err != nil {
-		return row, err
+		return round, err
 	}
 	if cp != uint64(n) {
-		return row, fmt.Errorf("the rebuild stopped at %d of %d", cp, n)
+		return round, fmt.Errorf("the rebuild stopped at %d of %d", cp, n)
 	}
-	row.fullRate = float64(cp) / row.full.Seconds()
-	return row, nil
+	round.fullRate = float64(cp) / round.full.Seconds()
+	return round, os.RemoveAll(dir)
 }
 
 // fillStream publishes n simulated callbacks (orders are added until there
