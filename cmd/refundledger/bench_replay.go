@@ -41,7 +41,8 @@ that the neighbours' load falls on both alike)
   full  rebuild the projection from scratch (decode, fold, Pebble).
 It prints the median callbacks/s of both, the median of the rounds' full/raw
 ratios with their range, the full phase's CPU time per 100k callbacks (this
-process; steadier than rates on a shared machine) and each phase's peak RSS.
+process; steadier than rates on a shared machine) and each phase's peak RSS in
+the first round (as a rebuild process sees it).
 NATS is embedded, as in serve, so that RSS includes the server; with
 --nats-child the server runs in a child process, the RSS of the phases is the
 reader's and the projection's alone, and the server's is printed beside.`,
@@ -79,8 +80,11 @@ type replayRow struct {
 	ratioMin, ratioMax float64
 	full               time.Duration // wall time of a full phase
 	fullCPU            time.Duration // this process's CPU time in a full phase
-	rawRSS, fullRSS    uint64        // this process: the reader, then the projection
-	natsRSS            uint64        // the NATS server process, during the full phases
+	// Peak RSS of the first round, as a rebuild process sees it: later
+	// rounds start from what the C allocator kept of the one before
+	// (Pebble's memtables and cache live outside the Go heap).
+	rawRSS, fullRSS uint64 // this process: the reader, then the projection
+	natsRSS         uint64 // the NATS server process, during the full phase
 }
 
 // replayRound is what one round of raw then full measured.
@@ -132,7 +136,7 @@ func benchReplay(ctx context.Context, sizes []int, seed uint64, natsChild bool, 
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintf(out, "medians of %d rounds (raw then full, in turn); full/raw: median of the rounds' ratios (range); RSS: peak over the rounds\n", rounds)
+	_, err := fmt.Fprintf(out, "medians of %d rounds (raw then full, in turn); full/raw: median of the rounds' ratios (range); RSS: peak in the first round\n", rounds)
 	return err
 }
 
@@ -193,7 +197,7 @@ func replayOnce(ctx context.Context, n int, seed uint64, natsChild bool, rounds 
 }
 
 // measureRound measures one round: the raw phase, then a full rebuild into
-// dir (removed afterwards). Peak RSS figures are raised in row.
+// dir (removed afterwards). The first round records its peak RSS in row.
 func measureRound(ctx context.Context, js jetstream.JetStream, n int, dir, natsPID string, row *replayRow, errOut io.Writer) (replayRound, error) {
 	var round replayRound
 	runtime.GC()
@@ -206,7 +210,9 @@ func measureRound(ctx context.Context, js jetstream.JetStream, n int, dir, natsP
 	}
 	round.raw = time.Since(start)
 	round.rawRate = float64(read) / round.raw.Seconds()
-	row.rawRSS = max(row.rawRSS, peakRSS("self"))
+	if row.rawRSS == 0 {
+		row.rawRSS = peakRSS("self")
+	}
 
 	runtime.GC()
 	debug.FreeOSMemory()
@@ -225,9 +231,11 @@ func measureRound(ctx context.Context, js jetstream.JetStream, n int, dir, natsP
 		return round, err
 	}
 	round.full, round.fullCPU = time.Since(start), cpuTime()-cpu
-	row.fullRSS = max(row.fullRSS, peakRSS("self"))
-	if natsPID != "" {
-		row.natsRSS = max(row.natsRSS, peakRSS(natsPID))
+	if row.fullRSS == 0 {
+		row.fullRSS = peakRSS("self")
+		if natsPID != "" {
+			row.natsRSS = peakRSS(natsPID)
+		}
 	}
 	cp, _ := store.Checkpoint()
 	if err := store.Close(); err != nil {
