@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
@@ -31,6 +33,7 @@ func benchReplayCmd() *cobra.Command {
 	var seed uint64
 	var natsChild bool
 	var rounds int
+	var rowJSON bool
 	cmd := &cobra.Command{
 		Use:   "replay",
 		Short: "Measure a full rebuild against reading the stream alone, in one run",
@@ -42,7 +45,8 @@ that the neighbours' load falls on both alike)
 It prints the median callbacks/s of both, the median of the rounds' full/raw
 ratios with their range, the full phase's CPU time per 100k callbacks (this
 process; steadier than rates on a shared machine) and each phase's peak RSS in
-the first round (as a rebuild process sees it).
+the first round (as a rebuild process sees it). Given several sizes, each is
+measured by a process of its own, so no row's memory includes another's.
 NATS is embedded, as in serve, so that RSS includes the server; with
 --nats-child the server runs in a child process, the RSS of the phases is the
 reader's and the projection's alone, and the server's is printed beside.`,
@@ -60,6 +64,16 @@ reader's and the projection's alone, and the server's is printed beside.`,
 			if rounds < 1 {
 				return fmt.Errorf("--rounds: %d is not a positive count", rounds)
 			}
+			if rowJSON {
+				if len(ns) != 1 {
+					return errors.New("--row-json measures one size")
+				}
+				row, err := replayOnce(cmd.Context(), ns[0], seed, natsChild, rounds, cmd.ErrOrStderr())
+				if err != nil {
+					return err
+				}
+				return json.NewEncoder(cmd.OutOrStdout()).Encode(row)
+			}
 			return profiled(cmd, func() error {
 				return benchReplay(cmd.Context(), ns, seed, natsChild, rounds, cmd.OutOrStdout(), cmd.ErrOrStderr())
 			})
@@ -68,23 +82,26 @@ reader's and the projection's alone, and the server's is printed beside.`,
 	cmd.Flags().StringVar(&sizes, "n", "200000", "callbacks in the stream; a comma list runs each size")
 	cmd.Flags().Uint64Var(&seed, "seed", 1, "simulation seed")
 	cmd.Flags().IntVar(&rounds, "rounds", 3, "raw and full phases measured in turn this many times; medians are printed")
+	cmd.Flags().BoolVar(&rowJSON, "row-json", false, "measure one size and print its row as JSON (how the table's rows are made)")
+	cmd.Flags().MarkHidden("row-json")
 	cmd.Flags().BoolVar(&natsChild, "nats-child", false, "run NATS in a child process and report its RSS apart (default: embedded, as serve)")
 	return cmd
 }
 
-// replayRow is one N: medians over the rounds, peaks over all of them.
+// replayRow is one N: medians over the rounds. It travels as JSON from the
+// process that measured it (see benchReplay).
 type replayRow struct {
-	n                  int
-	rawRate, fullRate  float64 // callbacks/s
-	ratio              float64 // of the rounds' full/raw
-	ratioMin, ratioMax float64
-	full               time.Duration // wall time of a full phase
-	fullCPU            time.Duration // this process's CPU time in a full phase
+	N                  int
+	RawRate, FullRate  float64 // callbacks/s
+	Ratio              float64 // of the rounds' full/raw
+	RatioMin, RatioMax float64
+	Full               time.Duration // wall time of a full phase
+	FullCPU            time.Duration // this process's CPU time in a full phase
 	// Peak RSS of the first round, as a rebuild process sees it: later
 	// rounds start from what the C allocator kept of the one before
 	// (Pebble's memtables and cache live outside the Go heap).
-	rawRSS, fullRSS uint64 // this process: the reader, then the projection
-	natsRSS         uint64 // the NATS server process, during the full phase
+	RawRSS, FullRSS uint64 // this process: the reader, then the projection
+	NATSRSS         uint64 // the NATS server process, during the full phase
 }
 
 // replayRound is what one round of raw then full measured.
@@ -104,11 +121,20 @@ func median[T float64 | time.Duration](xs []T) T {
 	return (xs[m-1] + xs[m]) / 2
 }
 
+// benchReplay measures each size and prints the table. With more than one
+// size, each is measured by a process of its own (this binary, --row-json),
+// so that no size's peak RSS includes what the allocators kept of another.
 func benchReplay(ctx context.Context, sizes []int, seed uint64, natsChild bool, rounds int, out, errOut io.Writer) error {
 	fmt.Fprintf(out, "bench replay: %d cores (GOMAXPROCS %d), %s\n", runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version())
 	var rows []replayRow
 	for _, n := range sizes {
-		row, err := replayOnce(ctx, n, seed, natsChild, rounds, errOut)
+		var row replayRow
+		var err error
+		if len(sizes) == 1 {
+			row, err = replayOnce(ctx, n, seed, natsChild, rounds, errOut)
+		} else {
+			row, err = replayInChild(ctx, n, seed, natsChild, rounds, errOut)
+		}
 		if err != nil {
 			return err
 		}
@@ -121,15 +147,15 @@ func benchReplay(ctx context.Context, sizes []int, seed uint64, natsChild bool, 
 	}
 	fmt.Fprintln(tw, header)
 	for _, r := range rows {
-		ratio := fmt.Sprintf("%.2f", r.ratio)
+		ratio := fmt.Sprintf("%.2f", r.Ratio)
 		if rounds > 1 {
-			ratio += fmt.Sprintf(" (%.2f-%.2f)", r.ratioMin, r.ratioMax)
+			ratio += fmt.Sprintf(" (%.2f-%.2f)", r.RatioMin, r.RatioMax)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.1f\t%.2f\t%d MiB\t%d MiB\t", fmtCount(uint64(r.n)), fmtCount(uint64(r.rawRate)),
-			fmtCount(uint64(r.fullRate)), ratio, r.full.Seconds(), r.fullCPU.Seconds()*1e5/float64(r.n),
-			r.rawRSS>>20, r.fullRSS>>20)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.1f\t%.2f\t%d MiB\t%d MiB\t", fmtCount(uint64(r.N)), fmtCount(uint64(r.RawRate)),
+			fmtCount(uint64(r.FullRate)), ratio, r.Full.Seconds(), r.FullCPU.Seconds()*1e5/float64(r.N),
+			r.RawRSS>>20, r.FullRSS>>20)
 		if natsChild {
-			fmt.Fprintf(tw, "%d MiB\t", r.natsRSS>>20)
+			fmt.Fprintf(tw, "%d MiB\t", r.NATSRSS>>20)
 		}
 		fmt.Fprintln(tw)
 	}
@@ -140,8 +166,33 @@ func benchReplay(ctx context.Context, sizes []int, seed uint64, natsChild bool, 
 	return err
 }
 
+// replayInChild runs `bench replay --row-json` for one size in a new
+// process and reads its row.
+func replayInChild(ctx context.Context, n int, seed uint64, natsChild bool, rounds int, errOut io.Writer) (replayRow, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return replayRow{}, err
+	}
+	args := []string{"bench", "replay", "--row-json", "--n", strconv.Itoa(n), "--seed", strconv.FormatUint(seed, 10),
+		"--rounds", strconv.Itoa(rounds)}
+	if natsChild {
+		args = append(args, "--nats-child")
+	}
+	cmd := exec.CommandContext(ctx, self, args...)
+	cmd.Stderr = errOut
+	stdout, err := cmd.Output()
+	if err != nil {
+		return replayRow{}, fmt.Errorf("bench replay --n %d: %w", n, err)
+	}
+	var row replayRow
+	if err := json.Unmarshal(stdout, &row); err != nil {
+		return replayRow{}, fmt.Errorf("bench replay --n %d: its row: %w", n, err)
+	}
+	return row, nil
+}
+
 func replayOnce(ctx context.Context, n int, seed uint64, natsChild bool, rounds int, errOut io.Writer) (replayRow, error) {
-	row := replayRow{n: n}
+	row := replayRow{N: n}
 	dir, err := os.MkdirTemp("", "refundledger-bench-replay-")
 	if err != nil {
 		return row, err
@@ -190,9 +241,9 @@ func replayOnce(ctx context.Context, n int, seed uint64, natsChild bool, rounds 
 		raws, fulls, ratios = append(raws, g.rawRate), append(fulls, g.fullRate), append(ratios, g.fullRate/g.rawRate)
 		walls, cpus = append(walls, g.full), append(cpus, g.fullCPU)
 	}
-	row.rawRate, row.fullRate, row.ratio = median(raws), median(fulls), median(ratios)
-	row.ratioMin, row.ratioMax = ratios[0], ratios[len(ratios)-1] // median sorted them
-	row.full, row.fullCPU = median(walls), median(cpus)
+	row.RawRate, row.FullRate, row.Ratio = median(raws), median(fulls), median(ratios)
+	row.RatioMin, row.RatioMax = ratios[0], ratios[len(ratios)-1] // median sorted them
+	row.Full, row.FullCPU = median(walls), median(cpus)
 	return row, nil
 }
 
@@ -210,8 +261,8 @@ func measureRound(ctx context.Context, js jetstream.JetStream, n int, dir, natsP
 	}
 	round.raw = time.Since(start)
 	round.rawRate = float64(read) / round.raw.Seconds()
-	if row.rawRSS == 0 {
-		row.rawRSS = peakRSS("self")
+	if row.RawRSS == 0 {
+		row.RawRSS = peakRSS("self")
 	}
 
 	runtime.GC()
@@ -231,10 +282,10 @@ func measureRound(ctx context.Context, js jetstream.JetStream, n int, dir, natsP
 		return round, err
 	}
 	round.full, round.fullCPU = time.Since(start), cpuTime()-cpu
-	if row.fullRSS == 0 {
-		row.fullRSS = peakRSS("self")
+	if row.FullRSS == 0 {
+		row.FullRSS = peakRSS("self")
 		if natsPID != "" {
-			row.natsRSS = peakRSS(natsPID)
+			row.NATSRSS = peakRSS(natsPID)
 		}
 	}
 	cp, _ := store.Checkpoint()
