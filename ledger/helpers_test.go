@@ -52,10 +52,11 @@ func (b *book) apply(t tb, raw []byte) []ledger.Fact {
 		if next.State.OrderID != "" {
 			orec := b.order(c.Platform, next.State.OrderID)
 			onext, ofs := ledger.LinkRefund(*orec, next.State)
-			// LinkRefund refolds only the links' part of the state: it
-			// must equal a fold of the whole record.
-			if want := ledger.RestoreOrder(onext).State; !reflect.DeepEqual(onext.State, want) {
-				t.Fatalf("order %s after LinkRefund:\n got %+v\nwant %+v (a full fold)", onext.OrderID, onext.State, want)
+			// LinkRefund refolds only the links' part of the order: its
+			// state, facts and emitted ids must equal a full refold's.
+			full, ffs := ledger.LinkRefundFull(*orec, next.State)
+			if !reflect.DeepEqual(onext, full) || !reflect.DeepEqual(ofs, ffs) {
+				t.Fatalf("order %s after LinkRefund:\n got %+v\n     %+v\nwant %+v\n     %+v (a full refold)", onext.OrderID, onext, ofs, full, ffs)
 			}
 			*orec = onext
 			facts = append(facts, ofs...)

@@ -111,6 +111,12 @@ func ApplyOrder(rec OrderRecord, platform proto.Platform, typ string, msg proto.
 // unchanged it returns rec itself; otherwise a record with a fresh Refunds
 // slice.
 func LinkRefund(rec OrderRecord, r Refund) (OrderRecord, []Fact) {
+	return linkRefund(rec, r, false)
+}
+
+// linkRefund is LinkRefund; with full it refolds the whole order instead of
+// the links' part (what the incremental path must equal; see the tests).
+func linkRefund(rec OrderRecord, r Refund, full bool) (OrderRecord, []Fact) {
 	link := RefundLink{RefundID: r.RefundID, Status: r.Status, Phase: r.Phase, Booked: r.Booked}
 	links := rec.Refunds
 	i := sort.Search(len(links), func(i int) bool { return links[i].RefundID >= r.RefundID })
@@ -125,6 +131,9 @@ func LinkRefund(rec OrderRecord, r Refund) (OrderRecord, []Fact) {
 	}
 	next := rec
 	next.Platform, next.OrderID, next.Refunds = r.Platform, r.OrderID, links
+	if full {
+		return next.refold()
+	}
 	// Only the parts of the state that come from the links can change: the
 	// messages' part is kept, and so are its facts, all emitted already.
 	next.State.Platform, next.State.OrderID = next.Platform, next.OrderID

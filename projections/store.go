@@ -128,11 +128,15 @@ func (s *Store) writeOptions() *pebble.WriteOptions {
 const MemTableSize = 32 << 20
 
 func openPebble(dir string, log *slog.Logger, noWAL bool) (*pebble.DB, error) {
+	blocks := int64(BlockCacheSize)
+	if noWAL {
+		blocks = BulkBlockCacheSize
+	}
 	opts := &pebble.Options{
 		Logger: pebbleLogger{log}, MemTableSize: MemTableSize, DisableWAL: noWAL,
 		// Pebble takes its memtables' memory out of the block cache; the
 		// cache must be larger than they are to hold any block at all.
-		CacheSize: 2*MemTableSize + BlockCacheSize,
+		CacheSize: 2*MemTableSize + blocks,
 	}
 	// Bloom filters on every level: most lookups of a fold are for a refund
 	// or order not stored yet, and without a filter each such lookup reads
@@ -148,11 +152,11 @@ func openPebble(dir string, log *slog.Logger, noWAL bool) (*pebble.DB, error) {
 	}
 	if noWAL {
 		// A bulk build rewrites most records many times over, and Pebble's
-		// default shape (compact L0 at 4 files, a 64 MiB base level, 2 MiB
-		// tables growing per level) spent a third of a rebuild's CPU
-		// compacting versions about to be replaced. Letting L0 hold more
-		// files and the levels be larger halves that work for a few more
-		// tables to look through per read (measured with BenchmarkRebuild100k:
+		// default shape (compact L0 at 4 sublevels, a 64 MiB base level,
+		// 2 MiB tables growing per level) spent a third of a rebuild's CPU
+		// compacting versions about to be replaced. Letting L0 grow deeper
+		// and the levels be larger halves that work for a few more tables
+		// to look through per read (measured with BenchmarkRebuild100k:
 		// 3.8 -> 3.0 CPU seconds per 100k callbacks). The live store, opened
 		// with the defaults after the swap, compacts the rest at its pace.
 		opts.L0CompactionThreshold = 16
@@ -332,9 +336,15 @@ func (s *Store) Counts() (Counts, error) {
 	return c, err
 }
 
-// BlockCacheSize is the memory Pebble keeps for blocks read from its tables,
-// beyond what its memtables take. Pebble reserves each memtable's size out of
-// the block cache; with its default cache (8 MiB) and our memtables (32 MiB)
-// the reservation took it all and no block was ever cached, so every read of
-// a record decoded an index block and a data block from the file again.
-const BlockCacheSize = 96 << 20
+// BlockCacheSize is the memory the live store's Pebble keeps for blocks read
+// from its tables, beyond what its memtables take; BulkBlockCacheSize is a
+// rebuild's, smaller because a rebuild reads mostly what it wrote a moment
+// ago (still in memtables or the recent batches) and its memory is meant to
+// stay flat. Pebble reserves each memtable's size out of the block cache;
+// with its default cache (8 MiB) and our memtables (32 MiB) the reservation
+// took it all and no block was ever cached, so every read of a record decoded
+// an index block and a data block from the file again.
+const (
+	BlockCacheSize     = 96 << 20
+	BulkBlockCacheSize = 32 << 20
+)

@@ -13,7 +13,7 @@ import (
 // per size with medians and the ratios' range.
 func TestBenchReplaySmall(t *testing.T) {
 	bin := mustBuild(t)
-	out, err := exec.Command(bin, "bench", "replay", "--n", "2000,3000", "--rounds", "2").CombinedOutput()
+	out, err := exec.Command(bin, "bench", "replay", "--n", "2000,3000", "--rounds", "3").CombinedOutput()
 	if err != nil {
 		t.Fatalf("bench replay: %v\n%s", err, out)
 	}
@@ -27,7 +27,15 @@ func TestBenchReplaySmall(t *testing.T) {
 			t.Errorf("N=%s: median ratio %s outside its range %s-%s", n, m[3], m[4], m[5])
 		}
 	}
-	if !strings.Contains(string(out), "medians of 2 rounds") {
+	if !strings.Contains(string(out), "medians of 3 rounds") {
 		t.Errorf("no note on the rounds in:\n%s", out)
+	}
+}
+
+func TestBenchReplayRefusesAProfileOfSeveralSizes(t *testing.T) {
+	bin := mustBuild(t)
+	out, err := exec.Command(bin, "bench", "replay", "--n", "2000,3000", "--cpuprofile", t.TempDir()+"/cpu").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "--cpuprofile profiles one size at a time") {
+		t.Fatalf("want a refusal, got %v:\n%s", err, out)
 	}
 }

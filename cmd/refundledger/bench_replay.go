@@ -64,6 +64,11 @@ reader's and the projection's alone, and the server's is printed beside.`,
 			if rounds < 1 {
 				return fmt.Errorf("--rounds: %d is not a positive count", rounds)
 			}
+			if p, _ := cmd.Flags().GetString("cpuprofile"); p != "" && len(ns) > 1 {
+				// Several sizes run in child processes: a profile of this one
+				// would show it waiting.
+				return errors.New("--cpuprofile profiles one size at a time: give --n a single count")
+			}
 			if rowJSON {
 				if len(ns) != 1 {
 					return errors.New("--row-json measures one size")
