@@ -196,7 +196,8 @@ func RunBench(ctx context.Context, o BenchOptions) (BenchResult, error) {
 			var smp benchSample
 			var err error
 			// Labelled, so that a CPU profile (--cpuprofile) can be cut by
-			// phase: go tool pprof -tagfocus phase=full.
+			// phase: go tool pprof -tagfocus phase=full. Goroutines started
+			// here carry the label; the NATS client's and server's do not.
 			pprof.Do(ctx, pprof.Labels("phase", rn.name), func(ctx context.Context) { smp, err = rn.slice(ctx, s) })
 			if err != nil {
 				return BenchResult{}, fmt.Errorf("bench %s: %w", rn.name, err)
