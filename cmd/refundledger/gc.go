@@ -4,6 +4,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 )
 
 // The Go collector settings of a bulk fold (rebuild, offline audit, bench
@@ -56,9 +57,7 @@ func bulkGC(embeddedNATS bool) (restore func()) {
 	}
 	if os.Getenv("GOMEMLIMIT") == "" {
 		runtime.GC()
-		var ms runtime.MemStats
-		runtime.ReadMemStats(&ms)
-		limit := int64(ms.HeapAlloc) + bulkHeapBudget
+		limit := int64(goMemory()) + bulkHeapBudget
 		if embeddedNATS {
 			limit += embeddedNATSBudget
 		}
@@ -72,4 +71,14 @@ func bulkGC(embeddedNATS bool) (restore func()) {
 			debug.SetMemoryLimit(prevLimit)
 		}
 	}
+}
+
+// goMemory returns the memory the Go runtime holds as the memory limit counts
+// it (heap, stacks and runtime metadata, less what was returned to the OS).
+// Memory allocated outside Go, such as Pebble's memtables and block cache in
+// a cgo build, is not in it.
+func goMemory() uint64 {
+	s := []metrics.Sample{{Name: "/memory/classes/total:bytes"}, {Name: "/memory/classes/heap/released:bytes"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64() - s[1].Value.Uint64()
 }
