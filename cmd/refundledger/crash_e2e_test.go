@@ -31,11 +31,7 @@ func TestProjectorSurvivesSIGKILL(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the binary many times")
 	}
-	ns, err := ingest.StartEmbeddedNATS(ingest.EmbeddedOptions{StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { ns.Shutdown(); ns.WaitForShutdown() }()
+	ns := startOutsideNATS(t)
 	nc, err := nats.Connect(ns.ClientURL())
 	if err != nil {
 		t.Fatal(err)

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -52,6 +53,19 @@ func mustBuild(t *testing.T) string {
 		t.Fatal(buildErr)
 	}
 	return binPath
+}
+
+// startOutsideNATS starts a NATS server (JetStream, store in a temporary
+// directory) that the binary under test connects to as to any outside
+// server; it stops when the test ends.
+func startOutsideNATS(t *testing.T) *server.Server {
+	t.Helper()
+	ns, err := ingest.StartEmbeddedNATS(ingest.EmbeddedOptions{StoreDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
+	return ns
 }
 
 // service is a running `refundledger serve`.
@@ -369,11 +383,7 @@ func TestServeWithExternalNATS(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the binary")
 	}
-	ns, err := ingest.StartEmbeddedNATS(ingest.EmbeddedOptions{StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { ns.Shutdown(); ns.WaitForShutdown() }()
+	ns := startOutsideNATS(t)
 	s := startServe(t, t.TempDir(), "--nats", ns.ClientURL())
 	if s.nats != ns.ClientURL() {
 		t.Fatalf("serve reports NATS at %s, want %s", s.nats, ns.ClientURL())
