@@ -3,6 +3,7 @@ package ingest
 import (
 	"bytes"
 	"context"
+	cryptorand "crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -243,8 +244,10 @@ func (h *Handler) servePost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	receipt := ulid.MustNew(ulid.Timestamp(received), ulid.DefaultEntropy()).String()
-	msg := &nats.Msg{Data: body, Header: nats.Header{}}
+	// crypto/rand rather than ulid's default entropy, which serialises every
+	// request on one locked math/rand source; receipts need not be monotonic.
+	receipt := ulid.MustNew(ulid.Timestamp(received), cryptorand.Reader).String()
+	msg := &nats.Msg{Data: body, Header: make(nats.Header, 8)}
 	msg.Header.Set(HeaderReceiptID, receipt)
 	msg.Header.Set(HeaderReceivedAt, received.UTC().Format(time.RFC3339Nano))
 	msg.Header.Set(HeaderSignature, string(sig))

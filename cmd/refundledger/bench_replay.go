@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -260,7 +261,11 @@ func measureRound(ctx context.Context, js jetstream.JetStream, n int, dir, natsP
 	debug.FreeOSMemory()
 	resetPeakRSS("self")
 	start := time.Now()
-	read, err := readEnvelopes(ctx, js, uint64(n), errOut)
+	var read int
+	var err error
+	pprof.Do(ctx, pprof.Labels("phase", "raw"), func(ctx context.Context) {
+		read, err = readEnvelopes(ctx, js, uint64(n), errOut)
+	})
 	if err != nil {
 		return round, err
 	}
@@ -278,10 +283,13 @@ func measureRound(ctx context.Context, js jetstream.JetStream, n int, dir, natsP
 	}
 	bar := newProgress(errOut, "full", "callbacks")
 	start, cpu := time.Now(), cpuTime()
-	store, err := projections.Rebuild(ctx, projections.RebuildConfig{
-		JS: js, Stream: ingest.StreamName, Dir: dir,
-		Logger:   slog.New(slog.NewTextHandler(errOut, &slog.HandlerOptions{Level: slog.LevelWarn})),
-		Progress: func(p projections.RebuildProgress) { bar.update(p.Checkpoint, p.Target, p.Rate, p.Done) },
+	var store *projections.Store
+	pprof.Do(ctx, pprof.Labels("phase", "full"), func(ctx context.Context) {
+		store, err = projections.Rebuild(ctx, projections.RebuildConfig{
+			JS: js, Stream: ingest.StreamName, Dir: dir,
+			Logger:   slog.New(slog.NewTextHandler(errOut, &slog.HandlerOptions{Level: slog.LevelWarn})),
+			Progress: func(p projections.RebuildProgress) { bar.update(p.Checkpoint, p.Target, p.Rate, p.Done) },
+		})
 	})
 	if err != nil {
 		return round, err
