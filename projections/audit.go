@@ -77,7 +77,8 @@ func Audit(ctx context.Context, live *Store, cfg AuditConfig) (AuditReport, erro
 	}
 	defer ref.Close()
 	if rep.Checkpoint > 0 {
-		proj, err := NewProjector(Config{JS: cfg.JS, Stream: cfg.Stream, Store: ref, Logger: cfg.Logger, Until: rep.Checkpoint})
+		proj, err := NewProjector(Config{JS: cfg.JS, Stream: cfg.Stream, Store: ref, Logger: cfg.Logger,
+			Until: rep.Checkpoint, FreshStore: true})
 		if err != nil {
 			return rep, err
 		}

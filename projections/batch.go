@@ -66,6 +66,10 @@ type batch struct {
 	factN   int    // facts written for it so far
 	counts  Counts
 	last    uint64
+	// written, when not nil, holds every record key written to the store
+	// (or maybe more): a record not in it is not looked up. seal adds the
+	// batch's own, so it is only used by the folding goroutine.
+	written *writtenKeys
 }
 
 // refundEntry is a refund record as the batch holds it.
@@ -220,6 +224,10 @@ func (b *batch) refund(p proto.Platform, id string) (*refundEntry, error) {
 		}
 	}
 	e := &refundEntry{}
+	if b.written != nil && !b.written.mayContain(kb) {
+		b.refunds[k] = e // never written: not in the store
+		return e, nil
+	}
 	rec, err := b.store.Refund(p, id)
 	switch {
 	case err == nil:
@@ -244,6 +252,11 @@ func (b *batch) order(p proto.Platform, id string) (*orderEntry, error) {
 			return e, nil
 		}
 	}
+	if b.written != nil && !b.written.mayContain(kb) {
+		e := &orderEntry{}
+		b.orders[k] = e
+		return e, nil
+	}
 	rec, err := b.store.Order(p, id)
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return nil, err
@@ -254,17 +267,31 @@ func (b *batch) order(p proto.Platform, id string) (*orderEntry, error) {
 }
 
 // seal ends the folding: it computes the index keys of the records changed
-// (the next batch reads them from this one). The batch is read only after.
+// (the next batch reads them from this one) and adds the records to be
+// written to b.written. The batch is read only after. The projector seals
+// each batch in its folding goroutine before the commit starts.
 func (b *batch) seal() {
 	if b.sealed {
 		return
 	}
 	b.sealed = true
-	for _, e := range b.refunds {
+	for k, e := range b.refunds {
 		e.newIdx = e.oldIdx
 		if e.dirty {
 			e.newIdx = refundIndexKeys(e.rec.State)
+			b.wrote(k)
 		}
+	}
+	for k, e := range b.orders {
+		if e.dirty {
+			b.wrote(k)
+		}
+	}
+}
+
+func (b *batch) wrote(key string) {
+	if b.written != nil {
+		b.written.add([]byte(key))
 	}
 }
 

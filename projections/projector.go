@@ -26,6 +26,12 @@ type Config struct {
 	// once the checkpoint reaches it and folds nothing past it (an audit
 	// folds exactly as far as the projection it checks).
 	Until uint64
+	// FreshStore says that Store was created empty for this projector and
+	// that nothing else writes records to it (a rebuild, an audit's
+	// reference fold). The projector then remembers which records it wrote
+	// and does not look up the others, which a new store cannot hold (see
+	// writtenKeys). Ignored when the store already has a checkpoint.
+	FreshStore bool
 }
 
 // Projector folds the callback stream into a Store, from the store's
@@ -34,6 +40,9 @@ type Projector struct {
 	cfg        Config
 	checkpoint atomic.Uint64
 	counts     atomic.Pointer[Counts]
+	// written are the records written so far when the store was fresh (nil
+	// otherwise). Only the folding goroutine uses it.
+	written *writtenKeys
 }
 
 // NewProjector returns a projector positioned at the store's checkpoint.
@@ -56,6 +65,9 @@ func NewProjector(cfg Config) (*Projector, error) {
 		return nil, err
 	}
 	p := &Projector{cfg: cfg}
+	if cfg.FreshStore && cp == 0 {
+		p.written = newWrittenKeys()
+	}
 	p.checkpoint.Store(cp)
 	p.counts.Store(&counts)
 	return p, nil
@@ -234,6 +246,7 @@ func (p *Projector) foldBatch(recent []*batch, msgs []decoded) (*batch, error) {
 		b = newBatch(p.cfg.Store, p.Counts())
 		b.last = p.Checkpoint()
 	}
+	b.written = p.written
 	for i := range msgs {
 		if err := b.apply(&msgs[i]); err != nil {
 			return nil, err

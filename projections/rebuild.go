@@ -73,7 +73,10 @@ func Rebuild(ctx context.Context, cfg RebuildConfig) (*Store, error) {
 		store.Close()
 		return nil, err
 	}
-	proj, err := NewProjector(Config{JS: cfg.JS, Stream: cfg.Stream, Store: store, Logger: cfg.Logger, MaxBatch: cfg.MaxBatch})
+	// A resumed build has a checkpoint, and the projector then looks every
+	// record up; a new one skips the lookups of records it never wrote.
+	proj, err := NewProjector(Config{JS: cfg.JS, Stream: cfg.Stream, Store: store, Logger: cfg.Logger,
+		MaxBatch: cfg.MaxBatch, FreshStore: true})
 	if err != nil {
 		return fail(err)
 	}

@@ -34,6 +34,39 @@ func TestRebuild(t *testing.T) {
 		}
 	})
 
+	// A rebuild does not look up records it never wrote (Config.FreshStore);
+	// one it wrote long enough ago to have left the projector's recent
+	// batches must still be read back from the store.
+	t.Run("ReadsBackRecordsWrittenLongBefore", func(t *testing.T) {
+		e := mustEnv(t)
+		e.publish(t, variant(t, 0, "waitselleragree"))
+		for i := range 7000 { // more than the projector keeps in memory
+			e.publish(t, variant(t, 1+i%3500, "waitselleragree"))
+		}
+		e.publish(t, variant(t, 0, "refundsuccess"))
+		live := mustOpenStore(t, t.TempDir())
+		defer live.Close()
+		e.project(t, live)
+
+		s, err := projections.Rebuild(context.Background(), projections.RebuildConfig{
+			JS: e.js, Stream: streamName, Dir: t.TempDir() + "/rebuilt", Logger: quiet(), MaxBatch: 500,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		rec, err := s.Refund("1688", "TQ900000")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rec.Snapshots) != 2 || rec.State.Status != "refundsuccess" {
+			t.Fatalf("refund 0 rebuilt from %d snapshots, status %q; want both snapshots, refundsuccess", len(rec.Snapshots), rec.State.Status)
+		}
+		if got, want := dump(t, s), dump(t, live); got != want {
+			t.Fatalf("rebuild differs from the live projection:\n%.600s\n--- live ---\n%.600s", got, want)
+		}
+	})
+
 	t.Run("ReportsProgressAndEndsCaughtUp", func(t *testing.T) {
 		e := mustEnv(t)
 		for i := range 3000 {

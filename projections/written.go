@@ -1,0 +1,105 @@
+package projections
+
+import (
+	"hash/maphash"
+	"math/bits"
+)
+
+// writtenKeys remembers, approximately, the keys of the records a projector
+// has written to a store it found empty (Config.FreshStore). In a rebuild,
+// every record the projector cannot find among its recent batches is one it
+// has never written: looking it up in Pebble would miss, at the cost of a
+// search of the memtables and of the tables' filters on the fold's critical
+// path. With this set the lookup is skipped.
+//
+// It is a blocked Bloom filter that grows with the keys added: it may say a
+// key was written when it was not (the lookup then misses, as it would
+// without the set), never the reverse. About 1.3 bytes per key.
+type writtenKeys struct {
+	seed    maphash.Seed
+	filters []bloomFilter // oldest first; only the last one takes new keys
+}
+
+// bloomFilter is one fixed-size blocked Bloom filter: each key sets
+// bloomProbes bits in one 512-bit block (one cache line).
+type bloomFilter struct {
+	blocks [][8]uint64
+	keys   int // added so far
+	max    int // keys it is sized for
+}
+
+const (
+	bloomFirstKeys  = 1 << 16 // keys of the first filter; each next one holds twice as many
+	bloomBitsPerKey = 10      // about 1-2 % false positives with 6 probes in a block
+	bloomProbes     = 6
+	bloomBlockBits  = 512                // one [8]uint64
+	bloomProbeBits  = 9                  // log2(bloomBlockBits): one probe's bits of the hash
+	goldenRatio64   = 0x9e3779b97f4a7c15 // remixes the hash for the probes
+)
+
+func newWrittenKeys() *writtenKeys {
+	return &writtenKeys{seed: maphash.MakeSeed()}
+}
+
+func newBloomFilter(keys int) bloomFilter {
+	n := (keys*bloomBitsPerKey + bloomBlockBits - 1) / bloomBlockBits
+	return bloomFilter{blocks: make([][8]uint64, n), max: keys}
+}
+
+// add records key as written.
+func (w *writtenKeys) add(key []byte) {
+	n := len(w.filters)
+	if n == 0 || w.filters[n-1].keys >= w.filters[n-1].max {
+		size := bloomFirstKeys
+		if n > 0 {
+			size = 2 * w.filters[n-1].max
+		}
+		w.filters = append(w.filters, newBloomFilter(size))
+		n = len(w.filters)
+	}
+	f := &w.filters[n-1]
+	f.set(maphash.Bytes(w.seed, key))
+	f.keys++
+}
+
+// mayContain reports whether key may have been added; false means it was not.
+func (w *writtenKeys) mayContain(key []byte) bool {
+	if len(w.filters) == 0 {
+		return false
+	}
+	h := maphash.Bytes(w.seed, key)
+	for i := range w.filters {
+		if w.filters[i].has(h) {
+			return true
+		}
+	}
+	return false
+}
+
+// block picks the key's block from the hash's high bits; the probes come
+// from a remix of the hash, nine bits each.
+func (f *bloomFilter) block(h uint64) (*[8]uint64, uint64) {
+	hi, _ := bits.Mul64(h, uint64(len(f.blocks)))
+	return &f.blocks[hi], h * goldenRatio64
+}
+
+func (f *bloomFilter) set(h uint64) {
+	b, p := f.block(h)
+	for range bloomProbes {
+		bit := p & (bloomBlockBits - 1)
+		b[bit>>6] |= 1 << (bit & 63)
+		p >>= bloomProbeBits
+	}
+}
+
+func (f *bloomFilter) has(h uint64) bool {
+	b, p := f.block(h)
+	for range bloomProbes {
+		bit := p & (bloomBlockBits - 1)
+		if b[bit>>6]&(1<<(bit&63)) == 0 {
+			return false
+		}
+		p >>= bloomProbeBits
+	}
+	return true
+}
