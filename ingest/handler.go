@@ -252,13 +252,14 @@ func (h *Handler) servePost(w http.ResponseWriter, r *http.Request) {
 	msg.Header.Set(HeaderReceivedAt, received.UTC().Format(time.RFC3339Nano))
 	msg.Header.Set(HeaderSignature, string(sig))
 
+	// A body that is not JSON, or JSON that is no envelope, is kept in the
+	// quarantine subject with the reason: what passed the signature check is
+	// never dropped. Not-JSON is still answered 400, so that Xportcn retries
+	// (a transport may have cut the body); an identical retry is a duplicate.
 	route, err := proto.DecodeRoute(body)
 	unknown, quarantined := false, false
+	notJSON := errors.Is(err, proto.ErrNotJSON)
 	switch {
-	case errors.Is(err, proto.ErrNotJSON):
-		h.c.badRequest.Add(1)
-		writeError(w, CodeBadRequest, "body is not JSON")
-		return
 	case err != nil:
 		quarantined = true
 		msg.Subject = QuarantineSubject
@@ -289,12 +290,19 @@ func (h *Handler) servePost(w http.ResponseWriter, r *http.Request) {
 		h.log.Warn("ingest: body quarantined", "receipt", receipt, "reason", msg.Header.Get(HeaderQuarantine))
 	}
 	if ack.Duplicate {
-		h.c.duplicate.Add(1)
-		writeSuccess(w, h.originalReceipt(ctx, ack.Sequence))
-		return
+		receipt = h.originalReceipt(ctx, ack.Sequence)
 	}
-	h.c.accepted.Add(1)
-	writeSuccess(w, receipt)
+	switch {
+	case notJSON:
+		h.c.badRequest.Add(1)
+		writeError(w, CodeBadRequest, fmt.Sprintf("body is not JSON (kept in quarantine, receipt %q)", receipt))
+	case ack.Duplicate:
+		h.c.duplicate.Add(1)
+		writeSuccess(w, receipt)
+	default:
+		h.c.accepted.Add(1)
+		writeSuccess(w, receipt)
+	}
 }
 
 // readBody reads the whole body, failing with *http.MaxBytesError past

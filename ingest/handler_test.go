@@ -95,9 +95,11 @@ func TestServeHTTP(t *testing.T) {
 		{name: "EnvelopeWithBadFieldIsQuarantined", method: "POST",
 			body:   `{"messageType":"ORDER_CREATE","retryCount":"many","messageBody":{}}`,
 			status: 200, subject: ingest.QuarantineSubject, sigHdr: "off"},
-		{name: "NotJSONIs400", method: "POST", body: `messageType=ORDER_CREATE`, status: 400, code: ingest.CodeBadRequest,
-			stat: func(s ingest.Stats) uint64 { return s.BadRequest }},
-		{name: "TruncatedJSONIs400", method: "POST", body: string(refund[:100]), status: 400, code: ingest.CodeBadRequest},
+		{name: "NotJSONIs400AndQuarantined", method: "POST", body: `messageType=ORDER_CREATE`, status: 400, code: ingest.CodeBadRequest,
+			subject: ingest.QuarantineSubject, sigHdr: "off",
+			stat: func(s ingest.Stats) uint64 { return min(s.BadRequest, s.Quarantined) }},
+		{name: "TruncatedJSONIs400AndQuarantined", method: "POST", body: string(refund[:100]), status: 400, code: ingest.CodeBadRequest,
+			subject: ingest.QuarantineSubject, sigHdr: "off"},
 		{name: "EmptyPostIsProbe", method: "POST", body: "", status: 200,
 			stat: func(s ingest.Stats) uint64 { return s.Probe }},
 		{name: "WhitespacePostIsProbe", method: "POST", body: " \r\n\t", status: 200},
@@ -170,11 +172,18 @@ func TestServeHTTP(t *testing.T) {
 				if string(m.Data) != tc.body {
 					t.Errorf("stored bytes differ from the received ones")
 				}
-				if got := m.Header.Get(ingest.HeaderReceiptID); got != a.success.ReceiptID {
-					t.Errorf("receipt header %q, answer %q", got, a.success.ReceiptID)
+				receipt := a.success.ReceiptID
+				if a.status == 400 { // stored, but the sender is asked to retry
+					receipt = m.Header.Get(ingest.HeaderReceiptID)
+					if !strings.Contains(a.err.Error.Message, receipt) {
+						t.Errorf("answer %q does not name the receipt %q", a.err.Error.Message, receipt)
+					}
 				}
-				if _, err := ulid.ParseStrict(a.success.ReceiptID); err != nil {
-					t.Errorf("receipt %q: %v", a.success.ReceiptID, err)
+				if got := m.Header.Get(ingest.HeaderReceiptID); got != receipt {
+					t.Errorf("receipt header %q, answer %q", got, receipt)
+				}
+				if _, err := ulid.ParseStrict(receipt); err != nil {
+					t.Errorf("receipt %q: %v", receipt, err)
 				}
 				if got, want := m.Header.Get(ingest.HeaderReceivedAt), now.UTC().Format(time.RFC3339Nano); got != want {
 					t.Errorf("received-at %q, want %q", got, want)
@@ -241,6 +250,27 @@ func TestDuplicates(t *testing.T) {
 					t.Errorf("receipts differ")
 				}
 			})
+		}
+	})
+	t.Run("NotJSONRetriedIsKeptOnceAndAnswered400Again", func(t *testing.T) {
+		env := mustStartNATS(t)
+		h := mustNewHandler(t, ingest.Config{JS: env.js})
+		body := mustReadFixture(t, "1688-refund-refundonly-success.json")[:300] // cut short
+		first := do(t, h, "POST", body, nil)
+		second := do(t, h, "POST", body, nil)
+		if first.status != 400 || second.status != 400 {
+			t.Fatalf("statuses %d, %d, want 400 twice", first.status, second.status)
+		}
+		msgs := env.stored(t)
+		if len(msgs) != 1 || msgs[0].Subject != ingest.QuarantineSubject {
+			t.Fatalf("stored %d messages, want 1 in quarantine", len(msgs))
+		}
+		if r := msgs[0].Header.Get(ingest.HeaderReceiptID); first.err.Error.Message != second.err.Error.Message ||
+			!strings.Contains(second.err.Error.Message, r) {
+			t.Errorf("answers %q then %q, want both to name receipt %q", first.err.Error.Message, second.err.Error.Message, r)
+		}
+		if s := h.Stats(); s.BadRequest != 2 || s.Quarantined != 2 || s.Accepted != 0 || s.Duplicate != 0 {
+			t.Errorf("stats %+v", s)
 		}
 	})
 	t.Run("DifferentMessagesAreBothStored", func(t *testing.T) {

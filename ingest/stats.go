@@ -11,7 +11,7 @@ type Stats struct {
 	Accepted         uint64 // 200, newly stored (includes unknown types and quarantined)
 	Duplicate        uint64 // 200, JetStream already held the Nats-Msg-Id
 	Probe            uint64 // 200, verification probe (GET, HEAD, empty POST), nothing stored
-	BadRequest       uint64 // 400, not JSON or unreadable body
+	BadRequest       uint64 // 400, not JSON (stored in quarantine) or unreadable body
 	Unauthorized     uint64 // 401, signature not ok under ModeEnforce
 	MethodNotAllowed uint64 // 405
 	ReadTimeout      uint64 // 408, body too slow
@@ -20,7 +20,7 @@ type Stats struct {
 	Unavailable      uint64 // 503, NATS did not ack in time (or the nonce store failed)
 
 	UnknownType uint64 // stored with a message type that is not documented (subset of Accepted+Duplicate)
-	Quarantined uint64 // stored under QuarantineSubject (subset of Accepted+Duplicate)
+	Quarantined uint64 // stored under QuarantineSubject (subset of Accepted+Duplicate+BadRequest)
 
 	SignatureOK       uint64
 	SignatureBad      uint64

@@ -21,7 +21,7 @@ func ingestMetrics(h *ingest.Handler) func(*proto.Metrics) {
 			m.Counter(req, reqHelp, o.v, "outcome", o.name)
 		}
 		m.Counter("refundledger_ingest_unknown_type_total", "Callbacks stored with an undocumented message type.", s.UnknownType)
-		m.Counter("refundledger_ingest_quarantined_total", "Callbacks stored in quarantine (JSON, but not an envelope).", s.Quarantined)
+		m.Counter("refundledger_ingest_quarantined_total", "Callbacks stored in quarantine (not JSON, or JSON but not an envelope).", s.Quarantined)
 		const sig, sigHelp = "refundledger_ingest_signatures_total", "Signature check results."
 		for _, o := range []struct {
 			name string
