@@ -50,7 +50,10 @@ type position struct {
 }
 
 // Run publishes until ctx ends. It returns nil when ctx ends, or an error
-// that is not a publish conflict (the stream missing, a store failure).
+// retrying cannot mend (the store failed, the events stream holds a message
+// that is no event). NATS being away, slow or electing a stream leader is
+// logged and retried, backing off up to MaxRelayBackoff: a relay outlives
+// the loss of a NATS node.
 func (r *Relay) Run(ctx context.Context) error {
 	if r.Poll <= 0 {
 		r.Poll = DefaultRelayPoll
@@ -61,28 +64,57 @@ func (r *Relay) Run(ctx context.Context) error {
 	if r.Logger == nil {
 		r.Logger = slog.Default()
 	}
-	stream, err := r.JS.Stream(ctx, EventsStream)
-	if err != nil {
-		return fmt.Errorf("relay: stream %s: %w", EventsStream, err)
-	}
+	var stream jetstream.Stream
+	wait := r.Poll
 	for {
-		n, err := r.publishSome(ctx, stream)
+		n, err := 0, error(nil)
+		if stream == nil {
+			stream, err = r.JS.Stream(ctx, EventsStream)
+			if err != nil {
+				stream, err = nil, natsErr(fmt.Errorf("relay: stream %s: %w", EventsStream, err))
+			}
+		}
+		if err == nil {
+			n, err = r.publishSome(ctx, stream)
+		}
 		if ctx.Err() != nil {
 			return nil
 		}
-		if err != nil {
+		var away *natsError
+		switch {
+		case errors.As(err, &away):
+			r.Logger.Warn("relay: NATS unavailable; will retry", "err", away.err, "in", wait)
+		case err != nil:
 			return err
-		}
-		if n > 0 {
+		case n > 0:
+			wait = r.Poll
 			continue
+		default:
+			wait = r.Poll
 		}
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-time.After(r.Poll):
+		case <-time.After(wait):
+		}
+		if err != nil {
+			wait = min(2*wait, MaxRelayBackoff)
 		}
 	}
 }
+
+// MaxRelayBackoff is the longest a relay waits between attempts while NATS
+// is unavailable.
+const MaxRelayBackoff = 5 * time.Second
+
+// natsError marks a failure of NATS (unreachable, timed out, no stream
+// leader yet), which the relay waits out.
+type natsError struct{ err error }
+
+func (e *natsError) Error() string { return e.err.Error() }
+func (e *natsError) Unwrap() error { return e.err }
+
+func natsErr(err error) error { return &natsError{err: err} }
 
 // publishSome publishes the next batch of facts after the stream's position
 // and returns how many it published.
@@ -140,14 +172,14 @@ func (r *Relay) publishSome(ctx context.Context, stream jetstream.Stream) (int, 
 func readPosition(ctx context.Context, stream jetstream.Stream) (position, error) {
 	info, err := stream.Info(ctx)
 	if err != nil {
-		return position{}, fmt.Errorf("relay: stream info: %w", err)
+		return position{}, natsErr(fmt.Errorf("relay: stream info: %w", err))
 	}
 	if info.State.LastSeq == 0 {
 		return position{empty: true}, nil
 	}
 	msg, err := stream.GetMsg(ctx, info.State.LastSeq)
 	if err != nil {
-		return position{}, fmt.Errorf("relay: last event %d: %w", info.State.LastSeq, err)
+		return position{}, natsErr(fmt.Errorf("relay: last event %d: %w", info.State.LastSeq, err))
 	}
 	seq, err1 := strconv.ParseUint(msg.Header.Get(HeaderSourceSeq), 10, 64)
 	n, err2 := strconv.ParseUint(msg.Header.Get(HeaderFactIndex), 10, 64)

@@ -2,10 +2,13 @@ package projections_test
 
 import (
 	"context"
+	"net"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"refundledger/projections"
@@ -117,4 +120,96 @@ func TestRelay(t *testing.T) {
 		e.relayUntil(t, fresh, len(more), 1)
 		requireOnce(t, e.events(t), more)
 	})
+}
+
+// A relay waits NATS out: with the server gone it keeps trying instead of
+// returning (which would stop serve), and publishes once it is back.
+func TestRelayOutlivesNATSBeingAway(t *testing.T) {
+	port, storeDir := freePort(t), t.TempDir()
+	start := func() *server.Server {
+		ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: port, JetStream: true, StoreDir: storeDir, NoLog: true, NoSigs: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		go ns.Start()
+		if !ns.ReadyForConnections(10 * time.Second) {
+			t.Fatal("nats not ready")
+		}
+		return ns
+	}
+	ns := start()
+	nc, err := nats.Connect(ns.ClientURL(), nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	ctx := context.Background()
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: streamName, Subjects: []string{"xportcn.cb.>"}, Storage: jetstream.FileStorage}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := projections.EnsureEventsStream(ctx, js, 1); err != nil {
+		t.Fatal(err)
+	}
+	e := &env{js: js, dir: t.TempDir()}
+	for i := range 5 {
+		e.publish(t, variant(t, i, "refundsuccess"))
+	}
+	store := mustOpenStore(t, e.dir)
+	defer store.Close()
+	e.project(t, store)
+	outbox, err := store.Outbox(0, 1000)
+	if err != nil || len(outbox) == 0 {
+		t.Fatalf("outbox: %d facts, %v", len(outbox), err)
+	}
+
+	ns.Shutdown()
+	ns.WaitForShutdown()
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan error, 1)
+	r := &projections.Relay{JS: js, Store: func() *projections.Store { return store }, Logger: quiet(), Poll: 10 * time.Millisecond}
+	go func() { done <- r.Run(runCtx) }()
+	select {
+	case err := <-done:
+		t.Fatalf("the relay returned while NATS was away: %v", err)
+	case <-time.After(700 * time.Millisecond):
+	}
+	ns = start()
+	defer func() { ns.Shutdown(); ns.WaitForShutdown() }()
+	for begin := time.Now(); len(e.eventsOrNone()) < len(outbox); time.Sleep(20 * time.Millisecond) {
+		if time.Since(begin) > 20*time.Second {
+			t.Fatalf("%d of %d events published after NATS came back", len(e.eventsOrNone()), len(outbox))
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if got := e.events(t); len(got) != len(outbox) {
+		t.Fatalf("%d events for %d facts", len(got), len(outbox))
+	}
+}
+
+// eventsOrNone is events, with nothing while NATS cannot answer.
+func (e *env) eventsOrNone() []string {
+	s, err := e.js.Stream(context.Background(), projections.EventsStream)
+	if err != nil {
+		return nil
+	}
+	info, err := s.Info(context.Background())
+	if err != nil {
+		return nil
+	}
+	return make([]string, info.State.Msgs)
+}
+
+func freePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
 }
