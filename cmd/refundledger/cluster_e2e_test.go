@@ -1,0 +1,237 @@
+package main_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"refundledger/ingest"
+)
+
+// startNATSCluster starts a three-node JetStream cluster on loopback, each
+// node routed to all three, and returns its nodes.
+func startNATSCluster(t *testing.T) []*server.Server {
+	t.Helper()
+	// A clustered JetStream node must be given its routes, so the cluster
+	// ports are chosen before the nodes start.
+	var ports []int
+	var routes []string
+	for range 3 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+		routes = append(routes, "nats-route://"+l.Addr().String())
+		l.Close()
+	}
+	var nodes []*server.Server
+	for i := range 3 {
+		ns, err := server.NewServer(&server.Options{
+			ServerName: fmt.Sprintf("n%d", i+1),
+			Host:       "127.0.0.1", Port: server.RANDOM_PORT,
+			JetStream: true, StoreDir: t.TempDir(),
+			MaxPayload: 2 << 20,
+			Cluster:    server.ClusterOpts{Name: "refundledger-test", Host: "127.0.0.1", Port: ports[i]},
+			Routes:     server.RoutesFromStr(strings.Join(routes, ",")),
+			NoLog:      true, NoSigs: true,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		go ns.Start()
+		t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
+		nodes = append(nodes, ns)
+	}
+	for i, ns := range nodes {
+		if !ns.ReadyForConnections(30 * time.Second) {
+			t.Fatalf("NATS node %d not ready", i+1)
+		}
+	}
+	for start := time.Now(); ; time.Sleep(50 * time.Millisecond) {
+		formed := true
+		for _, ns := range nodes {
+			formed = formed && ns.NumRoutes() >= 2
+		}
+		if formed {
+			return nodes
+		}
+		if time.Since(start) > 30*time.Second {
+			t.Fatal("the NATS nodes did not form a cluster within 30s")
+		}
+	}
+}
+
+// Two refundledger nodes on a three-node NATS cluster (streams R3), the
+// set-up of deploy/: callbacks go to either node, one NATS node is stopped
+// half-way (as a host would fail), and afterwards every callback answered
+// 200 is in the stream, both projections are equal and audited, and each
+// fact is in REFUND_EVENTS once although both nodes run a relay.
+func TestClusterOfTwoNodesSurvivesANATSNodeLoss(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the binary against a NATS cluster")
+	}
+	nodes := startNATSCluster(t)
+	var urls []string
+	for _, ns := range nodes {
+		urls = append(urls, ns.ClientURL())
+	}
+	a := startServe(t, t.TempDir(), "--nats", strings.Join(urls, ","), "--replicas", "3")
+	b := startServe(t, t.TempDir(), "--nats", strings.Join(urls, ","), "--replicas", "3")
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("node A's log:\n%s\nnode B's log:\n%s", a.stderr, b.stderr)
+		}
+	})
+
+	out, err := exec.Command(mustBuild(t), "gen", "--orders", "30", "--seed", "11").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	callbacks := bytes.Split(bytes.TrimSpace(out), []byte("\n"))
+	receipts, retries := map[string]bool{}, 0
+	for i, body := range callbacks {
+		if i == len(callbacks)/2 {
+			// The NATS host that leads the callback stream fails; the other
+			// two keep the quorum and elect a new leader.
+			leader := streamLeader(t, urls[0])
+			for _, ns := range nodes {
+				if ns.Name() == leader {
+					ns.Shutdown()
+				}
+			}
+			t.Logf("stopped NATS node %s, the callback stream's leader, after %d callbacks", leader, i)
+		}
+		s := []*service{a, b}[i%2]
+		receipt, n := postUntilStored(t, s, body)
+		receipts[receipt] = true
+		retries += n
+	}
+
+	// What the cluster holds, read through a surviving node.
+	nc, err := nats.Connect(strings.Join(urls, ","))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	stored := map[string]bool{}
+	var last uint64
+	for start := time.Now(); ; time.Sleep(100 * time.Millisecond) {
+		st, err := js.Stream(context.Background(), ingest.StreamName)
+		if err == nil {
+			var info *jetstream.StreamInfo
+			if info, err = st.Info(context.Background()); err == nil {
+				if info.Config.Replicas != 3 {
+					t.Fatalf("the callback stream has %d replicas, want 3", info.Config.Replicas)
+				}
+				last = info.State.LastSeq
+				for seq := uint64(1); seq <= last && err == nil; seq++ {
+					var m *jetstream.RawStreamMsg
+					if m, err = st.GetMsg(context.Background(), seq); err == nil {
+						stored[m.Header.Get(ingest.HeaderReceiptID)] = true
+					}
+				}
+			}
+		}
+		if err == nil {
+			break
+		}
+		if time.Since(start) > 30*time.Second {
+			t.Fatalf("reading the stream: %v", err)
+		}
+	}
+	for r := range receipts {
+		if !stored[r] {
+			t.Errorf("callback answered 200 with receipt %s is not in the stream", r)
+		}
+	}
+
+	a.waitCaughtUp(t, last)
+	b.waitCaughtUp(t, last)
+	for _, s := range []*service{a, b} {
+		if out, err := exec.Command(mustBuild(t), "audit", "--admin", s.admin).CombinedOutput(); err != nil ||
+			!bytes.Contains(out, []byte("OK: the projection equals")) {
+			t.Fatalf("audit of %s: %v\n%s", s.admin, err, out)
+		}
+	}
+	type counts struct{ Messages, Refunds, Orders, Quarantined, Facts uint64 }
+	countsOf := func(s *service) counts {
+		_, b := s.get(t, "/v1/status")
+		var st struct{ Counts counts }
+		if err := json.Unmarshal(b, &st); err != nil || st.Counts.Facts == 0 {
+			t.Fatalf("status %s: %v", b, err)
+		}
+		return st.Counts
+	}
+	ca, cb := countsOf(a), countsOf(b)
+	if ca != cb || ca.Messages != last {
+		t.Fatalf("counts of the nodes: %+v and %+v, for %d messages in the stream", ca, cb, last)
+	}
+	for _, path := range []string{"/v1/refunds?limit=500", "/v1/refunds?status=refundsuccess&limit=500"} {
+		_, fromA := a.get(t, path)
+		if _, fromB := b.get(t, path); !bytes.Equal(fromA, fromB) {
+			t.Fatalf("GET %s differs between the nodes:\n%.400s\n%.400s", path, fromA, fromB)
+		}
+	}
+	t.Logf("%d callbacks posted (%d answers 503 during the fail-over, retried), %d stored, %d facts",
+		len(callbacks), retries, last, ca.Facts)
+	if n := eventCount(t, js, ca.Facts); n != ca.Facts {
+		t.Fatalf("REFUND_EVENTS holds %d events for %d facts: the two relays published some twice or lost some", n, ca.Facts)
+	}
+}
+
+// streamLeader returns the name of the NATS node that leads the callback
+// stream.
+func streamLeader(t *testing.T, url string) string {
+	t.Helper()
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	st, err := js.Stream(context.Background(), ingest.StreamName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := st.Info(context.Background())
+	if err != nil || info.Cluster == nil || info.Cluster.Leader == "" {
+		t.Fatalf("callback stream leader: %v %+v", err, info)
+	}
+	return info.Cluster.Leader
+}
+
+// postUntilStored posts body the way Xportcn retries: until a 200 (a 503
+// while NATS fails over is expected). It returns the receipt and the number
+// of 503 answers before it.
+func postUntilStored(t *testing.T, s *service, body []byte) (string, int) {
+	t.Helper()
+	for start, n := time.Now(), 0; time.Since(start) < 60*time.Second; n++ {
+		resp, err := http.Post(s.callback, "application/json", bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		code, answer := decode(t, resp)
+		if code == 200 {
+			return fmt.Sprint(answer["receiptId"]), n
+		}
+		if code != 503 {
+			t.Fatalf("POST to %s: %d %v", s.callback, code, answer)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("%s answered 503 for a minute", s.callback)
+	return "", 0
+}
