@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"testing"
@@ -171,4 +172,61 @@ func (e *env) runProjection(t testing.TB) *projections.Projection {
 		}
 	}
 	return p
+}
+
+// restartableNATS is a NATS server that a test can stop and start again on
+// the same port and store, as an operator restarting it would.
+type restartableNATS struct {
+	port int
+	dir  string
+	ns   *server.Server
+}
+
+func newRestartableNATS(t testing.TB) *restartableNATS {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &restartableNATS{port: l.Addr().(*net.TCPAddr).Port, dir: t.TempDir()}
+	l.Close()
+	r.start(t)
+	t.Cleanup(r.stop)
+	return r
+}
+
+func (r *restartableNATS) start(t testing.TB) {
+	t.Helper()
+	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: r.port, JetStream: true, StoreDir: r.dir, NoLog: true, NoSigs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go ns.Start()
+	if !ns.ReadyForConnections(10 * time.Second) {
+		t.Fatal("nats not ready")
+	}
+	r.ns = ns
+}
+
+func (r *restartableNATS) stop() {
+	if r.ns != nil {
+		r.ns.Shutdown()
+		r.ns.WaitForShutdown()
+		r.ns = nil
+	}
+}
+
+// connect returns a JetStream client that reconnects for ever, quickly.
+func (r *restartableNATS) connect(t testing.TB) jetstream.JetStream {
+	t.Helper()
+	nc, err := nats.Connect(fmt.Sprintf("nats://127.0.0.1:%d", r.port), nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return js
 }

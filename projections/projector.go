@@ -89,12 +89,9 @@ func (p *Projector) Run(ctx context.Context) error {
 	if p.reachedUntil() {
 		return nil
 	}
-	cons, err := p.consumer(ctx)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil // stopped before it started: nothing to flush
-		}
-		return err
+	cons, err := p.consumerWhenReachable(ctx)
+	if err != nil || ctx.Err() != nil {
+		return err // nil when stopped before it started: nothing to flush
 	}
 	it, err := cons.Messages(jetstream.PullMaxMessages(p.cfg.MaxBatch))
 	if err != nil {
@@ -253,6 +250,32 @@ func (p *Projector) foldBatch(recent []*batch, msgs []decoded) (*batch, error) {
 		}
 	}
 	return b, nil
+}
+
+// consumerWhenReachable is consumer, retried while NATS cannot answer (a
+// cluster electing the stream's leader, a node restarting), backing off up
+// to MaxRelayBackoff. A stream that does not exist is an error at once. It
+// returns nil, nil when ctx ends.
+func (p *Projector) consumerWhenReachable(ctx context.Context) (jetstream.Consumer, error) {
+	wait := 100 * time.Millisecond
+	for {
+		cons, err := p.consumer(ctx)
+		switch {
+		case ctx.Err() != nil:
+			return nil, nil
+		case err == nil:
+			return cons, nil
+		case errors.Is(err, jetstream.ErrStreamNotFound):
+			return nil, err
+		}
+		p.cfg.Logger.Warn("projector: NATS unavailable; will retry", "err", err, "in", wait)
+		select {
+		case <-ctx.Done():
+			return nil, nil
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, MaxRelayBackoff)
+	}
 }
 
 func (p *Projector) consumer(ctx context.Context) (jetstream.Consumer, error) {

@@ -1,8 +1,12 @@
 package projections_test
 
 import (
+	"context"
 	"errors"
 	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
 
 	"refundledger/ledger"
 	"refundledger/projections"
@@ -100,4 +104,42 @@ func dump(t testing.TB, s *projections.Store) string {
 	cp, _ := s.Checkpoint()
 	c, _ := s.Counts()
 	return out + mustJSON(t, []any{cp, c})
+}
+
+// A projector started while NATS is away waits for it instead of returning
+// (which would stop serve), then folds.
+func TestProjectorWaitsForNATS(t *testing.T) {
+	srv := newRestartableNATS(t)
+	js := srv.connect(t)
+	if _, err := js.CreateStream(context.Background(), jetstream.StreamConfig{Name: streamName, Subjects: []string{"xportcn.cb.>"}, Storage: jetstream.FileStorage}); err != nil {
+		t.Fatal(err)
+	}
+	e := &env{js: js, dir: t.TempDir()}
+	e.publish(t, variant(t, 1, "refundsuccess"))
+	store := mustOpenStore(t, e.dir)
+	defer store.Close()
+	p, err := projections.NewProjector(projections.Config{JS: js, Stream: streamName, Store: store, Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx) }()
+	select {
+	case err := <-done:
+		t.Fatalf("the projector returned while NATS was away: %v", err)
+	case <-time.After(700 * time.Millisecond):
+	}
+	srv.start(t)
+	for start := time.Now(); p.Checkpoint() < 1; time.Sleep(10 * time.Millisecond) {
+		if time.Since(start) > 20*time.Second {
+			t.Fatal("the projector folded nothing after NATS came back")
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
 }

@@ -98,6 +98,7 @@ func Rebuild(ctx context.Context, cfg RebuildConfig) (*Store, error) {
 	tick := time.NewTicker(ProgressEvery / 10)
 	defer tick.Stop()
 	var reported time.Time
+	infoFailing := false // logged once per run of failures
 	for {
 		prog.Checkpoint = proj.Checkpoint()
 		prog.Elapsed = cfg.Now().Sub(prog.Started).Seconds()
@@ -109,21 +110,26 @@ func Rebuild(ctx context.Context, cfg RebuildConfig) (*Store, error) {
 		// CaughtUpWithin of the end.
 		if prog.Target == 0 || prog.Checkpoint >= prog.Target {
 			info, err := stream.Info(ctx)
-			if err != nil {
-				return fail(errors.Join(fmt.Errorf("rebuild: stream info: %w", err), halt()))
-			}
-			last := info.State.LastSeq
-			if prog.Target != 0 && prog.Checkpoint+CaughtUpWithin >= last || last == 0 {
+			switch {
+			case err != nil:
+				// NATS away or electing the stream's leader: the projector
+				// waits it out too; look again at the next tick.
+				if !infoFailing && ctx.Err() == nil {
+					cfg.Logger.Warn("rebuild: stream info failed; will retry", "err", err)
+				}
+				infoFailing = true
+			case prog.Target != 0 && prog.Checkpoint+CaughtUpWithin >= info.State.LastSeq || info.State.LastSeq == 0:
 				if err := halt(); err != nil {
 					return fail(err)
 				}
-				prog.Checkpoint, prog.Target, prog.Done = proj.Checkpoint(), last, true
+				prog.Checkpoint, prog.Target, prog.Done = proj.Checkpoint(), info.State.LastSeq, true
 				if cfg.Progress != nil {
 					cfg.Progress(prog)
 				}
 				return store, nil
+			default:
+				prog.Target, infoFailing = info.State.LastSeq, false
 			}
-			prog.Target = last
 		}
 		if now := cfg.Now(); cfg.Progress != nil && now.Sub(reported) >= ProgressEvery {
 			reported = now

@@ -2,13 +2,10 @@ package projections_test
 
 import (
 	"context"
-	"net"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"refundledger/projections"
@@ -125,25 +122,8 @@ func TestRelay(t *testing.T) {
 // A relay waits NATS out: with the server gone it keeps trying instead of
 // returning (which would stop serve), and publishes once it is back.
 func TestRelayOutlivesNATSBeingAway(t *testing.T) {
-	port, storeDir := freePort(t), t.TempDir()
-	start := func() *server.Server {
-		ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: port, JetStream: true, StoreDir: storeDir, NoLog: true, NoSigs: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		go ns.Start()
-		if !ns.ReadyForConnections(10 * time.Second) {
-			t.Fatal("nats not ready")
-		}
-		return ns
-	}
-	ns := start()
-	nc, err := nats.Connect(ns.ClientURL(), nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
+	srv := newRestartableNATS(t)
+	js := srv.connect(t)
 	ctx := context.Background()
 	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: streamName, Subjects: []string{"xportcn.cb.>"}, Storage: jetstream.FileStorage}); err != nil {
 		t.Fatal(err)
@@ -163,8 +143,7 @@ func TestRelayOutlivesNATSBeingAway(t *testing.T) {
 		t.Fatalf("outbox: %d facts, %v", len(outbox), err)
 	}
 
-	ns.Shutdown()
-	ns.WaitForShutdown()
+	srv.stop()
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	done := make(chan error, 1)
@@ -175,8 +154,7 @@ func TestRelayOutlivesNATSBeingAway(t *testing.T) {
 		t.Fatalf("the relay returned while NATS was away: %v", err)
 	case <-time.After(700 * time.Millisecond):
 	}
-	ns = start()
-	defer func() { ns.Shutdown(); ns.WaitForShutdown() }()
+	srv.start(t)
 	for begin := time.Now(); len(e.eventsOrNone()) < len(outbox); time.Sleep(20 * time.Millisecond) {
 		if time.Since(begin) > 20*time.Second {
 			t.Fatalf("%d of %d events published after NATS came back", len(e.eventsOrNone()), len(outbox))
@@ -202,14 +180,4 @@ func (e *env) eventsOrNone() []string {
 		return nil
 	}
 	return make([]string, info.State.Msgs)
-}
-
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
