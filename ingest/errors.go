@@ -85,24 +85,13 @@ func writeSuccess(w http.ResponseWriter, receiptID string) {
 	} else {
 		b = append(append(append(b, successHead...), receiptID...), successTail...)
 	}
-	h := w.Header()
-	h["Content-Type"] = contentTypeJSON
-	h["Content-Length"] = []string{strconv.Itoa(len(b))}
-	h["Cache-Control"] = cacheNoStore
-	w.WriteHeader(http.StatusOK)
-	w.Write(b)
+	proto.WriteJSONBytes(w, http.StatusOK, b)
 }
 
 const (
 	successProbe = `{"code":200,"msg":"success"}` + "\n"
 	successHead  = `{"code":200,"msg":"success","receiptId":"`
 	successTail  = `"}` + "\n"
-)
-
-// Header values shared by every success answer (net/http only reads them).
-var (
-	contentTypeJSON = []string{"application/json"}
-	cacheNoStore    = []string{"no-store"}
 )
 
 // plainJSONString reports whether s is written into a JSON string as it is

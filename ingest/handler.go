@@ -293,9 +293,12 @@ func (h *Handler) servePost(w http.ResponseWriter, r *http.Request) {
 		receipt = h.originalReceipt(ctx, ack.Sequence)
 	}
 	switch {
+	case notJSON && receipt == "": // a duplicate whose original could not be read back
+		h.c.badRequest.Add(1)
+		writeError(w, CodeBadRequest, "body is not JSON (kept in quarantine)")
 	case notJSON:
 		h.c.badRequest.Add(1)
-		writeError(w, CodeBadRequest, fmt.Sprintf("body is not JSON (kept in quarantine, receipt %q)", receipt))
+		writeError(w, CodeBadRequest, fmt.Sprintf("body is not JSON (kept in quarantine, receipt %s)", receipt))
 	case ack.Duplicate:
 		h.c.duplicate.Add(1)
 		writeSuccess(w, receipt)

@@ -8,8 +8,8 @@ import (
 	"refundledger/proto"
 )
 
-// QuarantineSubject holds bodies that are JSON (and passed the signature
-// check, when it is enforced) but cannot be read as an Xportcn envelope. It is
+// QuarantineSubject holds bodies that passed the signature check (when it
+// is enforced) but are not JSON, or are JSON but no Xportcn envelope. It is
 // inside StreamSubjects, so these bodies are stored; each carries
 // HeaderQuarantine with the reason.
 const QuarantineSubject = "xportcn.cb.quarantine"
@@ -22,7 +22,7 @@ const (
 	HeaderSignature  = proto.HeaderSignature  // ok | bad | missing | stale | replayed | off
 	HeaderMessageID  = proto.HeaderMessageID  // envelope id, only when present
 	HeaderRetryCount = proto.HeaderRetryCount // envelope retryCount (decimal), only for envelopes
-	HeaderQuarantine = proto.HeaderQuarantine // only on QuarantineSubject: why the body is not an envelope
+	HeaderQuarantine = proto.HeaderQuarantine // only on QuarantineSubject: why the body is not JSON or not an envelope
 )
 
 // Subject returns the subject a routed callback is stored under:

@@ -291,7 +291,7 @@ func (b *batch) seal() {
 
 func (b *batch) wrote(key string) {
 	if b.written != nil {
-		b.written.add([]byte(key))
+		b.written.add(key)
 	}
 }
 

@@ -216,7 +216,13 @@ func (r *restartableNATS) stop() {
 	}
 }
 
-// connect returns a JetStream client that reconnects for ever, quickly.
+// natsAway is how long the tests keep a restartableNATS stopped: several
+// times the API timeout of connect's client, so that a request made while
+// it is away fails rather than waiting for it to come back.
+const natsAway = 1500 * time.Millisecond
+
+// connect returns a JetStream client that reconnects for ever, quickly, and
+// whose API requests time out after 200 ms.
 func (r *restartableNATS) connect(t testing.TB) jetstream.JetStream {
 	t.Helper()
 	nc, err := nats.Connect(fmt.Sprintf("nats://127.0.0.1:%d", r.port), nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
@@ -224,7 +230,7 @@ func (r *restartableNATS) connect(t testing.TB) jetstream.JetStream {
 		t.Fatal(err)
 	}
 	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
+	js, err := jetstream.New(nc, jetstream.WithDefaultTimeout(200*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}

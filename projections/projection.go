@@ -85,7 +85,8 @@ func (p *Projection) Run(ctx context.Context) error {
 		p.rebuild.Store(nil)
 		p.cfg.Logger.Info("rebuild done: the new projection is live")
 	}
-	proj, err := NewProjector(Config{JS: p.cfg.JS, Stream: p.cfg.Stream, Store: p.store, Logger: p.cfg.Logger, MaxBatch: p.cfg.MaxBatch})
+	proj, err := NewProjector(Config{JS: p.cfg.JS, Stream: p.cfg.Stream, Store: p.store, Logger: p.cfg.Logger,
+		MaxBatch: p.cfg.MaxBatch, WaitForNATS: true})
 	if err != nil {
 		return err
 	}

@@ -32,6 +32,10 @@ type Config struct {
 	// and does not look up the others, which a new store cannot hold (see
 	// writtenKeys). Ignored when the store already has a checkpoint.
 	FreshStore bool
+	// WaitForNATS makes Run wait NATS out when it cannot create its consumer
+	// (see MaxNATSBackoff) instead of returning the error: for the live
+	// projection and rebuilds, not for an audit that a person waits for.
+	WaitForNATS bool
 }
 
 // Projector folds the callback stream into a Store, from the store's
@@ -84,7 +88,9 @@ func (p *Projector) Counts() Counts { return *p.counts.Load() }
 // checkpoint, and reading resumes after the checkpoint. On return the last
 // batch taken from the stream has been committed. It returns nil when ctx
 // ends, or the first storage error (the store is then unchanged past the last
-// good commit).
+// good commit), or the error of creating its consumer: a missing stream, or
+// with Config.WaitForNATS unset, NATS not answering. Once reading, it rides
+// out NATS being away (the ordered consumer resumes by itself).
 func (p *Projector) Run(ctx context.Context) error {
 	if p.reachedUntil() {
 		return nil
@@ -252,12 +258,11 @@ func (p *Projector) foldBatch(recent []*batch, msgs []decoded) (*batch, error) {
 	return b, nil
 }
 
-// consumerWhenReachable is consumer, retried while NATS cannot answer (a
-// cluster electing the stream's leader, a node restarting), backing off up
-// to MaxRelayBackoff. A stream that does not exist is an error at once. It
-// returns nil, nil when ctx ends.
+// consumerWhenReachable is consumer, retried with Config.WaitForNATS while
+// NATS cannot answer (see MaxNATSBackoff). A stream that does not exist is
+// an error at once. It returns nil, nil when ctx ends.
 func (p *Projector) consumerWhenReachable(ctx context.Context) (jetstream.Consumer, error) {
-	wait := 100 * time.Millisecond
+	var away backoff
 	for {
 		cons, err := p.consumer(ctx)
 		switch {
@@ -265,16 +270,12 @@ func (p *Projector) consumerWhenReachable(ctx context.Context) (jetstream.Consum
 			return nil, nil
 		case err == nil:
 			return cons, nil
-		case errors.Is(err, jetstream.ErrStreamNotFound):
+		case !p.cfg.WaitForNATS || errors.Is(err, jetstream.ErrStreamNotFound):
 			return nil, err
 		}
-		p.cfg.Logger.Warn("projector: NATS unavailable; will retry", "err", err, "in", wait)
-		select {
-		case <-ctx.Done():
+		if !sleep(ctx, away.next(p.cfg.Logger, "projector: NATS unavailable; will retry", err)) {
 			return nil, nil
-		case <-time.After(wait):
 		}
-		wait = min(2*wait, MaxRelayBackoff)
 	}
 }
 

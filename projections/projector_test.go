@@ -107,7 +107,7 @@ func dump(t testing.TB, s *projections.Store) string {
 }
 
 // A projector started while NATS is away waits for it instead of returning
-// (which would stop serve), then folds.
+// (which would stop serve), then folds; an audit's does not wait.
 func TestProjectorWaitsForNATS(t *testing.T) {
 	srv := newRestartableNATS(t)
 	js := srv.connect(t)
@@ -118,11 +118,21 @@ func TestProjectorWaitsForNATS(t *testing.T) {
 	e.publish(t, variant(t, 1, "refundsuccess"))
 	store := mustOpenStore(t, e.dir)
 	defer store.Close()
-	p, err := projections.NewProjector(projections.Config{JS: js, Stream: streamName, Store: store, Logger: quiet()})
+	p, err := projections.NewProjector(projections.Config{JS: js, Stream: streamName, Store: store, Logger: quiet(), WaitForNATS: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv.stop()
+	// Without WaitForNATS (an audit's reference fold) it fails instead.
+	scratch := mustOpenStore(t, t.TempDir())
+	defer scratch.Close()
+	impatient, err := projections.NewProjector(projections.Config{JS: js, Stream: streamName, Store: scratch, Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := impatient.Run(context.Background()); err == nil {
+		t.Fatal("a projector without WaitForNATS returned no error with NATS away")
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)
@@ -130,10 +140,15 @@ func TestProjectorWaitsForNATS(t *testing.T) {
 	select {
 	case err := <-done:
 		t.Fatalf("the projector returned while NATS was away: %v", err)
-	case <-time.After(700 * time.Millisecond):
+	case <-time.After(natsAway):
 	}
 	srv.start(t)
 	for start := time.Now(); p.Checkpoint() < 1; time.Sleep(10 * time.Millisecond) {
+		select {
+		case err := <-done:
+			t.Fatalf("the projector returned: %v", err)
+		default:
+		}
 		if time.Since(start) > 20*time.Second {
 			t.Fatal("the projector folded nothing after NATS came back")
 		}

@@ -75,15 +75,28 @@ func Rebuild(ctx context.Context, cfg RebuildConfig) (*Store, error) {
 	}
 	// A resumed build has a checkpoint, and the projector then looks every
 	// record up; a new one skips the lookups of records it never wrote.
+	// NATS being away is waited out (see MaxNATSBackoff), a missing stream is
+	// an error.
 	proj, err := NewProjector(Config{JS: cfg.JS, Stream: cfg.Stream, Store: store, Logger: cfg.Logger,
-		MaxBatch: cfg.MaxBatch, FreshStore: true})
+		MaxBatch: cfg.MaxBatch, FreshStore: true, WaitForNATS: true})
 	if err != nil {
 		return fail(err)
 	}
+	var away backoff
 	stream, err := cfg.JS.Stream(ctx, cfg.Stream)
+	for err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) && ctx.Err() == nil {
+		if !sleep(ctx, away.next(cfg.Logger, "rebuild: NATS unavailable; will retry", err)) {
+			break
+		}
+		stream, err = cfg.JS.Stream(ctx, cfg.Stream)
+	}
+	if err == nil {
+		err = ctx.Err()
+	}
 	if err != nil {
 		return fail(fmt.Errorf("rebuild: stream %s: %w", cfg.Stream, err))
 	}
+	away.reset()
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- proj.Run(runCtx) }()
@@ -98,7 +111,7 @@ func Rebuild(ctx context.Context, cfg RebuildConfig) (*Store, error) {
 	tick := time.NewTicker(ProgressEvery / 10)
 	defer tick.Stop()
 	var reported time.Time
-	infoFailing := false // logged once per run of failures
+	var retryAt time.Time // of stream info, while NATS does not answer
 	for {
 		prog.Checkpoint = proj.Checkpoint()
 		prog.Elapsed = cfg.Now().Sub(prog.Started).Seconds()
@@ -108,16 +121,17 @@ func Rebuild(ctx context.Context, cfg RebuildConfig) (*Store, error) {
 		// The target is the stream's end when first looked at; reached, it is
 		// looked at again, and the rebuild ends once it is within
 		// CaughtUpWithin of the end.
-		if prog.Target == 0 || prog.Checkpoint >= prog.Target {
+		if (prog.Target == 0 || prog.Checkpoint >= prog.Target) && !time.Now().Before(retryAt) {
 			info, err := stream.Info(ctx)
 			switch {
+			case err != nil && errors.Is(err, jetstream.ErrStreamNotFound):
+				return fail(errors.Join(fmt.Errorf("rebuild: stream info: %w", err), halt()))
 			case err != nil:
 				// NATS away or electing the stream's leader: the projector
-				// waits it out too; look again at the next tick.
-				if !infoFailing && ctx.Err() == nil {
-					cfg.Logger.Warn("rebuild: stream info failed; will retry", "err", err)
+				// waits it out too; look again later.
+				if ctx.Err() == nil {
+					retryAt = time.Now().Add(away.next(cfg.Logger, "rebuild: NATS unavailable; will retry", err))
 				}
-				infoFailing = true
 			case prog.Target != 0 && prog.Checkpoint+CaughtUpWithin >= info.State.LastSeq || info.State.LastSeq == 0:
 				if err := halt(); err != nil {
 					return fail(err)
@@ -128,7 +142,8 @@ func Rebuild(ctx context.Context, cfg RebuildConfig) (*Store, error) {
 				}
 				return store, nil
 			default:
-				prog.Target, infoFailing = info.State.LastSeq, false
+				prog.Target = info.State.LastSeq
+				away.reset()
 			}
 		}
 		if now := cfg.Now(); cfg.Progress != nil && now.Sub(reported) >= ProgressEvery {

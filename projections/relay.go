@@ -50,10 +50,9 @@ type position struct {
 }
 
 // Run publishes until ctx ends. It returns nil when ctx ends, or an error
-// retrying cannot mend (the store failed, the events stream holds a message
-// that is no event). NATS being away, slow or electing a stream leader is
-// logged and retried, backing off up to MaxRelayBackoff: a relay outlives
-// the loss of a NATS node.
+// retrying cannot mend (the store failed, the events stream is missing or
+// holds a message that is no event). NATS being away, slow or electing a
+// stream leader is logged and waited out (see MaxNATSBackoff).
 func (r *Relay) Run(ctx context.Context) error {
 	if r.Poll <= 0 {
 		r.Poll = DefaultRelayPoll
@@ -65,13 +64,16 @@ func (r *Relay) Run(ctx context.Context) error {
 		r.Logger = slog.Default()
 	}
 	var stream jetstream.Stream
-	wait := r.Poll
+	var away backoff
 	for {
 		n, err := 0, error(nil)
 		if stream == nil {
 			stream, err = r.JS.Stream(ctx, EventsStream)
+			if err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
+				err = natsErr(err)
+			}
 			if err != nil {
-				stream, err = nil, natsErr(fmt.Errorf("relay: stream %s: %w", EventsStream, err))
+				stream, err = nil, fmt.Errorf("relay: stream %s: %w", EventsStream, err)
 			}
 		}
 		if err == nil {
@@ -80,41 +82,24 @@ func (r *Relay) Run(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return nil
 		}
-		var away *natsError
+		wait := r.Poll
+		var nerr *natsError
 		switch {
-		case errors.As(err, &away):
-			r.Logger.Warn("relay: NATS unavailable; will retry", "err", away.err, "in", wait)
+		case errors.As(err, &nerr):
+			wait = away.next(r.Logger, "relay: NATS unavailable; will retry", err)
 		case err != nil:
 			return err
 		case n > 0:
-			wait = r.Poll
+			away.reset()
 			continue
 		default:
-			wait = r.Poll
+			away.reset()
 		}
-		select {
-		case <-ctx.Done():
+		if !sleep(ctx, wait) {
 			return nil
-		case <-time.After(wait):
-		}
-		if err != nil {
-			wait = min(2*wait, MaxRelayBackoff)
 		}
 	}
 }
-
-// MaxRelayBackoff is the longest a relay waits between attempts while NATS
-// is unavailable.
-const MaxRelayBackoff = 5 * time.Second
-
-// natsError marks a failure of NATS (unreachable, timed out, no stream
-// leader yet), which the relay waits out.
-type natsError struct{ err error }
-
-func (e *natsError) Error() string { return e.err.Error() }
-func (e *natsError) Unwrap() error { return e.err }
-
-func natsErr(err error) error { return &natsError{err: err} }
 
 // publishSome publishes the next batch of facts after the stream's position
 // and returns how many it published.
@@ -155,8 +140,7 @@ func (r *Relay) publishSome(ctx context.Context, stream jetstream.Stream) (int, 
 			if ctx.Err() != nil {
 				return published, nil
 			}
-			r.Logger.Warn("relay: publish failed; will retry", "fact", e.Fact.ID, "err", err)
-			return published, nil
+			return published, natsErr(fmt.Errorf("relay: publish %s: %w", e.Fact.ID, err))
 		}
 		r.local = &position{seq: e.Seq, n: uint64(e.N)}
 		if ack.Duplicate {
@@ -172,7 +156,11 @@ func (r *Relay) publishSome(ctx context.Context, stream jetstream.Stream) (int, 
 func readPosition(ctx context.Context, stream jetstream.Stream) (position, error) {
 	info, err := stream.Info(ctx)
 	if err != nil {
-		return position{}, natsErr(fmt.Errorf("relay: stream info: %w", err))
+		err = fmt.Errorf("relay: stream info: %w", err)
+		if errors.Is(err, jetstream.ErrStreamNotFound) {
+			return position{}, err // deleted: serve stops, and recreates it when started again
+		}
+		return position{}, natsErr(err)
 	}
 	if info.State.LastSeq == 0 {
 		return position{empty: true}, nil

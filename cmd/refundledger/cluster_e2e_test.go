@@ -74,10 +74,13 @@ func startNATSCluster(t *testing.T) []*server.Server {
 }
 
 // Two refundledger nodes on a three-node NATS cluster (streams R3), the
-// set-up of deploy/: callbacks go to either node, one NATS node is stopped
-// half-way (as a host would fail), and afterwards every callback answered
-// 200 is in the stream, both projections are equal and audited, and each
-// fact is in REFUND_EVENTS once although both nodes run a relay.
+// set-up of deploy/: callbacks go to either node, the NATS node leading the
+// callback stream is stopped half-way (as a host would fail), and afterwards
+// every callback answered 200 is in the stream, both projections are equal
+// and audited, and each fact is in REFUND_EVENTS once although both nodes run
+// a relay. What the nodes meet during the fail-over (a timeout, a 503, a
+// reconnect, nothing) varies from run to run: this test catches what breaks
+// often, not every time (it caught the relay stopping serve in 1 run in 3-5).
 func TestClusterOfTwoNodesSurvivesANATSNodeLoss(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the binary against a NATS cluster")
@@ -87,13 +90,14 @@ func TestClusterOfTwoNodesSurvivesANATSNodeLoss(t *testing.T) {
 	for _, ns := range nodes {
 		urls = append(urls, ns.ClientURL())
 	}
-	a := startServe(t, t.TempDir(), "--nats", strings.Join(urls, ","), "--replicas", "3")
-	b := startServe(t, t.TempDir(), "--nats", strings.Join(urls, ","), "--replicas", "3")
-	t.Cleanup(func() {
-		if t.Failed() {
+	var a, b *service
+	t.Cleanup(func() { // after the nodes are killed (cleanups run last first)
+		if t.Failed() && b != nil {
 			t.Logf("node A's log:\n%s\nnode B's log:\n%s", a.stderr, b.stderr)
 		}
 	})
+	a = startServe(t, t.TempDir(), "--nats", strings.Join(urls, ","), "--replicas", "3")
+	b = startServe(t, t.TempDir(), "--nats", strings.Join(urls, ","), "--replicas", "3")
 
 	out, err := exec.Command(mustBuild(t), "gen", "--orders", "30", "--seed", "11").Output()
 	if err != nil {
@@ -115,7 +119,9 @@ func TestClusterOfTwoNodesSurvivesANATSNodeLoss(t *testing.T) {
 		}
 		s := []*service{a, b}[i%2]
 		receipt, n := postUntilStored(t, s, body)
-		receipts[receipt] = true
+		if receipt != "" { // "" only for a duplicate whose original could not be read back
+			receipts[receipt] = true
+		}
 		retries += n
 	}
 
@@ -125,7 +131,10 @@ func TestClusterOfTwoNodesSurvivesANATSNodeLoss(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer nc.Close()
-	js, _ := jetstream.New(nc)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
 	stored := map[string]bool{}
 	var last uint64
 	for start := time.Now(); ; time.Sleep(100 * time.Millisecond) {
@@ -201,7 +210,10 @@ func streamLeader(t *testing.T, url string) string {
 		t.Fatal(err)
 	}
 	defer nc.Close()
-	js, _ := jetstream.New(nc)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
 	st, err := js.Stream(context.Background(), ingest.StreamName)
 	if err != nil {
 		t.Fatal(err)
@@ -225,7 +237,8 @@ func postUntilStored(t *testing.T, s *service, body []byte) (string, int) {
 		}
 		code, answer := decode(t, resp)
 		if code == 200 {
-			return fmt.Sprint(answer["receiptId"]), n
+			receipt, _ := answer["receiptId"].(string)
+			return receipt, n
 		}
 		if code != 503 {
 			t.Fatalf("POST to %s: %d %v", s.callback, code, answer)

@@ -1,0 +1,62 @@
+package projections
+
+import (
+	"context"
+	"log/slog"
+	"time"
+)
+
+// MaxNATSBackoff is the longest the projector, a rebuild and the relay wait
+// between attempts while NATS cannot answer (unreachable, timing out, a
+// cluster electing a stream's leader). They wait NATS out rather than
+// return, because serve stops when one of them returns.
+const MaxNATSBackoff = 5 * time.Second
+
+// natsError marks a failure of NATS that waiting may mend.
+type natsError struct{ err error }
+
+func (e *natsError) Error() string { return e.err.Error() }
+func (e *natsError) Unwrap() error { return e.err }
+
+func natsErr(err error) error { return &natsError{err: err} }
+
+// backoff paces the attempts while NATS cannot answer: the wait doubles from
+// first up to MaxNATSBackoff, and a warning is logged at most once per
+// MaxNATSBackoff. The zero value starts at 100 ms.
+type backoff struct {
+	first, wait time.Duration
+	logged      time.Time
+}
+
+// next logs err (when it has not logged for a while) and returns how long
+// to wait before the next attempt.
+func (b *backoff) next(log *slog.Logger, msg string, err error) time.Duration {
+	switch {
+	case b.wait == 0 && b.first > 0:
+		b.wait = b.first
+	case b.wait == 0:
+		b.wait = 100 * time.Millisecond
+	default:
+		b.wait = min(2*b.wait, MaxNATSBackoff)
+	}
+	if now := time.Now(); now.Sub(b.logged) >= MaxNATSBackoff {
+		b.logged = now
+		log.Warn(msg, "err", err, "retry_in", b.wait)
+	}
+	return b.wait
+}
+
+// reset starts over after a success.
+func (b *backoff) reset() { b.wait, b.logged = 0, time.Time{} }
+
+// sleep waits d; false when ctx ended first.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
