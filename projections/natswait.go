@@ -39,11 +39,16 @@ func (b *backoff) next(log *slog.Logger, msg string, err error) time.Duration {
 	default:
 		b.wait = min(2*b.wait, MaxNATSBackoff)
 	}
+	b.warn(log, msg, err, b.wait)
+	return b.wait
+}
+
+// warn logs err unless it logged less than MaxNATSBackoff ago.
+func (b *backoff) warn(log *slog.Logger, msg string, err error, retryIn time.Duration) {
 	if now := time.Now(); now.Sub(b.logged) >= MaxNATSBackoff {
 		b.logged = now
-		log.Warn(msg, "err", err, "retry_in", b.wait)
+		log.Warn(msg, "err", err, "retry_in", retryIn)
 	}
-	return b.wait
 }
 
 // reset starts over after a success.

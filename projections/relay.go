@@ -84,7 +84,13 @@ func (r *Relay) Run(ctx context.Context) error {
 		}
 		wait := r.Poll
 		var nerr *natsError
+		var perr *publishError
 		switch {
+		case errors.As(err, &perr):
+			// Retried after Poll, not backed off: an attempt that times out
+			// already waited, and most failures are brief (a message id still
+			// being stored by a relay that just stopped, a leader moving).
+			away.warn(r.Logger, "relay: publish failed; will retry", err, wait)
 		case errors.As(err, &nerr):
 			wait = away.next(r.Logger, "relay: NATS unavailable; will retry", err)
 		case err != nil:
@@ -140,7 +146,7 @@ func (r *Relay) publishSome(ctx context.Context, stream jetstream.Stream) (int, 
 			if ctx.Err() != nil {
 				return published, nil
 			}
-			return published, natsErr(fmt.Errorf("relay: publish %s: %w", e.Fact.ID, err))
+			return published, &publishError{fmt.Errorf("relay: publish %s: %w", e.Fact.ID, err)}
 		}
 		r.local = &position{seq: e.Seq, n: uint64(e.N)}
 		if ack.Duplicate {
@@ -176,6 +182,12 @@ func readPosition(ctx context.Context, stream jetstream.Stream) (position, error
 	}
 	return position{seq: seq, n: n, lastSeq: info.State.LastSeq}, nil
 }
+
+// publishError is a failed publish of a fact, retried by Run.
+type publishError struct{ err error }
+
+func (e *publishError) Error() string { return e.err.Error() }
+func (e *publishError) Unwrap() error { return e.err }
 
 func isWrongLastSequence(err error) bool {
 	var apiErr *jetstream.APIError
