@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"refundledger/ingest"
@@ -126,15 +125,7 @@ func TestClusterOfTwoNodesSurvivesANATSNodeLoss(t *testing.T) {
 	}
 
 	// What the cluster holds, read through a surviving node.
-	nc, err := nats.Connect(strings.Join(urls, ","))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	js := mustJetStream(t, strings.Join(urls, ","))
 	stored := map[string]bool{}
 	var last uint64
 	for start := time.Now(); ; time.Sleep(100 * time.Millisecond) {
@@ -205,15 +196,7 @@ func TestClusterOfTwoNodesSurvivesANATSNodeLoss(t *testing.T) {
 // stream.
 func streamLeader(t *testing.T, url string) string {
 	t.Helper()
-	nc, err := nats.Connect(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	js := mustJetStream(t, url)
 	st, err := js.Stream(context.Background(), ingest.StreamName)
 	if err != nil {
 		t.Fatal(err)

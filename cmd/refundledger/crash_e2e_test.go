@@ -32,12 +32,7 @@ func TestProjectorSurvivesSIGKILL(t *testing.T) {
 		t.Skip("runs the binary many times")
 	}
 	ns := startOutsideNATS(t)
-	nc, err := nats.Connect(ns.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
+	js := mustJetStream(t, ns.ClientURL())
 	ctx := context.Background()
 	stream, err := ingest.EnsureStream(ctx, js, 1)
 	if err != nil {

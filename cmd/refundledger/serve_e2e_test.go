@@ -68,6 +68,22 @@ func startOutsideNATS(t *testing.T) *server.Server {
 	return ns
 }
 
+// mustJetStream connects to the NATS server(s) at urls (a comma list) for
+// the rest of the test.
+func mustJetStream(t *testing.T, urls string) jetstream.JetStream {
+	t.Helper()
+	nc, err := nats.Connect(urls)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return js
+}
+
 // service is a running `refundledger serve`.
 type service struct {
 	cmd      *exec.Cmd
@@ -400,12 +416,7 @@ func TestServeWithExternalNATS(t *testing.T) {
 	}
 	s.stop(t)
 	// The server is ours, not serve's: it is still up and holds the callback.
-	nc, err := nats.Connect(ns.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
+	js := mustJetStream(t, ns.ClientURL())
 	st, err := js.Stream(context.Background(), ingest.StreamName)
 	if err != nil {
 		t.Fatal(err)
@@ -445,15 +456,7 @@ func TestGenIsReproducible(t *testing.T) {
 // returns how many it holds, after a pause long enough for extra ones.
 func (s *service) eventCount(t *testing.T, want uint64) uint64 {
 	t.Helper()
-	nc, err := nats.Connect(s.nats)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	js := mustJetStream(t, s.nats)
 	return eventCount(t, js, want)
 }
 
