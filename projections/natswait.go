@@ -21,24 +21,17 @@ func (e *natsError) Unwrap() error { return e.err }
 func natsErr(err error) error { return &natsError{err: err} }
 
 // backoff paces the attempts while NATS cannot answer: the wait doubles from
-// first up to MaxNATSBackoff, and a warning is logged at most once per
-// MaxNATSBackoff. The zero value starts at 100 ms.
+// 100 ms up to MaxNATSBackoff, and a warning is logged at most once per
+// MaxNATSBackoff. The zero value is ready to use.
 type backoff struct {
-	first, wait time.Duration
-	logged      time.Time
+	wait   time.Duration
+	logged time.Time
 }
 
 // next logs err (when it has not logged for a while) and returns how long
 // to wait before the next attempt.
 func (b *backoff) next(log *slog.Logger, msg string, err error) time.Duration {
-	switch {
-	case b.wait == 0 && b.first > 0:
-		b.wait = b.first
-	case b.wait == 0:
-		b.wait = 100 * time.Millisecond
-	default:
-		b.wait = min(2*b.wait, MaxNATSBackoff)
-	}
+	b.wait = min(max(2*b.wait, 100*time.Millisecond), MaxNATSBackoff)
 	b.warn(log, msg, err, b.wait)
 	return b.wait
 }
