@@ -44,9 +44,6 @@ func TestRebuild(t *testing.T) {
 			e.publish(t, variant(t, 1+i%3500, "waitselleragree"))
 		}
 		e.publish(t, variant(t, 0, "refundsuccess"))
-		live := mustOpenStore(t, t.TempDir())
-		defer live.Close()
-		e.project(t, live)
 
 		s, err := projections.Rebuild(context.Background(), projections.RebuildConfig{
 			JS: e.js, Stream: streamName, Dir: t.TempDir() + "/rebuilt", Logger: quiet(), MaxBatch: 500,
@@ -62,9 +59,7 @@ func TestRebuild(t *testing.T) {
 		if len(rec.Snapshots) != 2 || rec.State.Status != "refundsuccess" {
 			t.Fatalf("refund 0 rebuilt from %d snapshots, status %q; want both snapshots, refundsuccess", len(rec.Snapshots), rec.State.Status)
 		}
-		if got, want := dump(t, s), dump(t, live); got != want {
-			t.Fatalf("rebuild differs from the live projection:\n%.600s\n--- live ---\n%.600s", got, want)
-		}
+		requireSameAsLive(t, e, s)
 	})
 
 	// A rebuild resumed in a directory holding a build of the same fold
@@ -98,12 +93,7 @@ func TestRebuild(t *testing.T) {
 		if err != nil || len(rec.Snapshots) != 2 {
 			t.Fatalf("refund 0 resumed with %d snapshots (%v), want 2", len(rec.Snapshots), err)
 		}
-		live := mustOpenStore(t, t.TempDir())
-		defer live.Close()
-		e.project(t, live)
-		if got, want := dump(t, s), dump(t, live); got != want {
-			t.Fatalf("resumed rebuild differs from the live projection:\n%.600s\n--- live ---\n%.600s", got, want)
-		}
+		requireSameAsLive(t, e, s)
 	})
 
 	t.Run("ReportsProgressAndEndsCaughtUp", func(t *testing.T) {
@@ -128,4 +118,16 @@ func TestRebuild(t *testing.T) {
 			t.Fatalf("store checkpoint %d, progress says %d", cp, last.Checkpoint)
 		}
 	})
+}
+
+// requireSameAsLive requires s to hold what a live projector folds from the
+// whole stream into a new store.
+func requireSameAsLive(t *testing.T, e *env, s *projections.Store) {
+	t.Helper()
+	live := mustOpenStore(t, t.TempDir())
+	defer live.Close()
+	e.project(t, live)
+	if got, want := dump(t, s), dump(t, live); got != want {
+		t.Fatalf("rebuilt projection differs from the live one:\n%.600s\n--- live ---\n%.600s", got, want)
+	}
 }
