@@ -15,6 +15,12 @@ import (
 // DefaultMaxBatch is the most messages folded into one Pebble batch.
 const DefaultMaxBatch = 2000
 
+// ConsumerHeartbeat is the idle heartbeat the projector asks of its ordered
+// consumer. Two missed heartbeats make the client re-create the consumer: if
+// the NATS node holding it fails, folding resumes after ~4 s instead of the
+// client default's ~10 s (measured in the cluster test).
+const ConsumerHeartbeat = 2 * time.Second
+
 // Config configures a Projector.
 type Config struct {
 	JS       jetstream.JetStream
@@ -99,7 +105,7 @@ func (p *Projector) Run(ctx context.Context) error {
 	if err != nil || ctx.Err() != nil {
 		return err // nil when stopped before it started: nothing to flush
 	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(p.cfg.MaxBatch))
+	it, err := cons.Messages(jetstream.PullMaxMessages(p.cfg.MaxBatch), jetstream.PullHeartbeat(ConsumerHeartbeat))
 	if err != nil {
 		return fmt.Errorf("projector: subscribe: %w", err)
 	}
