@@ -236,3 +236,48 @@ func (r *restartableNATS) connect(t testing.TB) jetstream.JetStream {
 	}
 	return js
 }
+
+// requireRidesOutNATS runs run while srv is stopped: it must not return
+// while NATS is away; once srv is started again, done must hold within 20 s
+// with run still going; then run is stopped and must return nil.
+func requireRidesOutNATS(t *testing.T, srv *restartableNATS, what string, run func(context.Context) error, done func() bool) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	returned := make(chan error, 1)
+	go func() { returned <- run(ctx) }()
+	select {
+	case err := <-returned:
+		t.Fatalf("the %s returned while NATS was away: %v", what, err)
+	case <-time.After(natsAway):
+	}
+	srv.start(t)
+	for start := time.Now(); !done(); time.Sleep(10 * time.Millisecond) {
+		select {
+		case err := <-returned:
+			t.Fatalf("the %s returned after NATS came back: %v", what, err)
+		default:
+		}
+		if time.Since(start) > 20*time.Second {
+			t.Fatalf("the %s did nothing within 20 s of NATS coming back", what)
+		}
+	}
+	cancel()
+	if err := <-returned; err != nil {
+		t.Fatalf("%s Run: %v", what, err)
+	}
+}
+
+// projectAll folds the whole stream into the store at e.dir and returns it,
+// closed when the test ends, with its outbox.
+func (e *env) projectAll(t testing.TB) (*projections.Store, []projections.OutboxEntry) {
+	t.Helper()
+	store := mustOpenStore(t, e.dir)
+	t.Cleanup(func() { store.Close() })
+	e.project(t, store)
+	outbox, err := store.Outbox(0, 1_000_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return store, outbox
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"testing"
-	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -133,28 +132,5 @@ func TestProjectorWaitsForNATS(t *testing.T) {
 	if err := impatient.Run(context.Background()); err == nil {
 		t.Fatal("a projector without WaitForNATS returned no error with NATS away")
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- p.Run(ctx) }()
-	select {
-	case err := <-done:
-		t.Fatalf("the projector returned while NATS was away: %v", err)
-	case <-time.After(natsAway):
-	}
-	srv.start(t)
-	for start := time.Now(); p.Checkpoint() < 1; time.Sleep(10 * time.Millisecond) {
-		select {
-		case err := <-done:
-			t.Fatalf("the projector returned: %v", err)
-		default:
-		}
-		if time.Since(start) > 20*time.Second {
-			t.Fatal("the projector folded nothing after NATS came back")
-		}
-	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatalf("Run: %v", err)
-	}
+	requireRidesOutNATS(t, srv, "projector", p.Run, func() bool { return p.Checkpoint() >= 1 })
 }

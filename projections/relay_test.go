@@ -79,13 +79,7 @@ func TestRelay(t *testing.T) {
 	for _, name := range []string{"1688-order-create.json", "1688-order-pay-success.json"} {
 		e.publish(t, fixture(t, name))
 	}
-	store := mustOpenStore(t, e.dir)
-	defer store.Close()
-	e.project(t, store)
-	outbox, err := store.Outbox(0, 1_000_000)
-	if err != nil {
-		t.Fatal(err)
-	}
+	store, outbox := e.projectAll(t)
 
 	requireOnce := func(t *testing.T, got []string, want []projections.OutboxEntry) {
 		t.Helper()
@@ -135,40 +129,14 @@ func TestRelayOutlivesNATSBeingAway(t *testing.T) {
 	for i := range 5 {
 		e.publish(t, variant(t, i, "refundsuccess"))
 	}
-	store := mustOpenStore(t, e.dir)
-	defer store.Close()
-	e.project(t, store)
-	outbox, err := store.Outbox(0, 1000)
-	if err != nil || len(outbox) == 0 {
-		t.Fatalf("outbox: %d facts, %v", len(outbox), err)
+	store, outbox := e.projectAll(t)
+	if len(outbox) == 0 {
+		t.Fatal("no facts to publish")
 	}
 
 	srv.stop()
-	runCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	done := make(chan error, 1)
 	r := &projections.Relay{JS: js, Store: func() *projections.Store { return store }, Logger: quiet(), Poll: 10 * time.Millisecond}
-	go func() { done <- r.Run(runCtx) }()
-	select {
-	case err := <-done:
-		t.Fatalf("the relay returned while NATS was away: %v", err)
-	case <-time.After(natsAway):
-	}
-	srv.start(t)
-	for begin := time.Now(); e.eventCount() < len(outbox); time.Sleep(20 * time.Millisecond) {
-		select {
-		case err := <-done:
-			t.Fatalf("the relay returned: %v", err)
-		default:
-		}
-		if time.Since(begin) > 20*time.Second {
-			t.Fatalf("%d of %d events published after NATS came back", e.eventCount(), len(outbox))
-		}
-	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatalf("Run: %v", err)
-	}
+	requireRidesOutNATS(t, srv, "relay", r.Run, func() bool { return e.eventCount() >= len(outbox) })
 	if got := e.events(t); len(got) != len(outbox) {
 		t.Fatalf("%d events for %d facts", len(got), len(outbox))
 	}

@@ -61,13 +61,7 @@ func TestEventsMatchTheirSchema(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	store := mustOpenStore(t, e.dir)
-	defer store.Close()
-	e.project(t, store)
-	outbox, err := store.Outbox(0, 1_000_000)
-	if err != nil {
-		t.Fatal(err)
-	}
+	store, outbox := e.projectAll(t)
 	e.relayUntil(t, store, len(outbox), 1)
 
 	s, err := e.js.Stream(ctx, projections.EventsStream)
