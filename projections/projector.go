@@ -314,12 +314,12 @@ func (p *Projector) read(it jetstream.MessagesContext, out chan<- Message, stop 
 			time.Sleep(100 * time.Millisecond)
 			continue
 		}
-		meta, err := msg.Metadata()
+		seq, err := streamSeq(msg.Reply())
 		if err != nil {
-			return fmt.Errorf("projector: message metadata: %w", err)
+			return fmt.Errorf("projector: %w", err)
 		}
 		select {
-		case out <- Message{Seq: meta.Sequence.Stream, Subject: msg.Subject(), Header: msg.Headers(), Data: msg.Data()}:
+		case out <- Message{Seq: seq, Subject: msg.Subject(), Header: msg.Headers(), Data: msg.Data()}:
 		case <-stop:
 			return nil
 		}

@@ -1,0 +1,121 @@
+package projections
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+func TestStreamSeq(t *testing.T) {
+	for _, c := range []struct {
+		reply string
+		want  uint64 // 0: an error
+	}{
+		{"$JS.ACK.S.C.1.42.7.1700000000000000000.3", 42},                        // v1
+		{"$JS.ACK._.HASH.S.C.1.42.7.1700000000000000000.3.tok", 42},             // v2
+		{"$JS.ACK._.HASH.S.C.1.42.7.1700000000000000000.3", 42},                 // v2 without the last token
+		{"$JS.ACK._.HASH.S.C.1.18446744073709551615.7.1.0.tok.more", 1<<64 - 1}, // beyond 2^53
+		{"$JS.ACK.S.C.1.x.7.1.3", 0},
+		{"$JS.ACK.S.C.1.0.7.1.3", 0},
+		{"$JS.ACK.S.C.1.-4.7.1.3", 0},
+		{"$JS.ACK.S.C.1.42.7.1", 0},            // 8 tokens
+		{"$JS.ACK.D.H.S.C.1.42.7.1", 0},        // 10 tokens
+		{"$JS.NAK.S.C.1.42.7.1700000000.3", 0}, // not an ack subject
+		{"_INBOX.abc", 0},
+		{"", 0},
+	} {
+		got, err := streamSeq(c.reply)
+		if c.want == 0 {
+			if err == nil {
+				t.Errorf("streamSeq(%q) = %d, want an error", c.reply, got)
+			}
+			continue
+		}
+		if err != nil || got != c.want {
+			t.Errorf("streamSeq(%q) = %d, %v; want %d", c.reply, got, err, c.want)
+		}
+	}
+}
+
+// TestStreamSeqAgreesWithMetadata reads real deliveries of an ordered
+// consumer, the projector's, and compares with jetstream's own parser.
+func TestStreamSeqAgreesWithMetadata(t *testing.T) {
+	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: server.RANDOM_PORT, JetStream: true, StoreDir: t.TempDir(), NoLog: true, NoSigs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go ns.Start()
+	if !ns.ReadyForConnections(10 * time.Second) {
+		t.Fatal("nats not ready")
+	}
+	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
+	nc, err := nats.Connect(ns.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	stream, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "S", Subjects: []string{"s.>"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 50
+	for i := range n {
+		if _, err := js.Publish(ctx, "s."+strconv.Itoa(i%3), []byte("x")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cons, err := stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	it, err := cons.Messages()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer it.Stop()
+	for want := uint64(7); want <= n; want++ {
+		msg, err := it.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		meta, err := msg.Metadata()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := streamSeq(msg.Reply())
+		if err != nil || got != meta.Sequence.Stream || got != want {
+			t.Fatalf("streamSeq(%q) = %d, %v; metadata says %d, want %d", msg.Reply(), got, err, meta.Sequence.Stream, want)
+		}
+	}
+}
+
+// FuzzStreamSeq: whatever the subject, streamSeq returns a positive number
+// or an error, and the number is the token jetstream reads.
+func FuzzStreamSeq(f *testing.F) {
+	f.Add("$JS.ACK.S.C.1.42.7.1700000000000000000.3")
+	f.Add("$JS.ACK._.HASH.S.C.1.42.7.1700000000000000000.3.tok")
+	f.Add("$JS.ACK....")
+	f.Fuzz(func(t *testing.T, reply string) {
+		seq, err := streamSeq(reply)
+		if err != nil {
+			return
+		}
+		if seq == 0 {
+			t.Fatalf("streamSeq(%q) = 0 without an error", reply)
+		}
+		if !strings.Contains(reply, "."+strconv.FormatUint(seq, 10)) {
+			t.Fatalf("streamSeq(%q) = %d, not a token of it", reply, seq)
+		}
+	})
+}
