@@ -19,6 +19,7 @@ type Status struct {
 	Checkpoint    uint64           `json:"checkpoint"`
 	Lag           uint64           `json:"lag"`
 	FoldVersion   int              `json:"foldVersion"` // of the live projection (0: empty)
+	Layout        int              `json:"layout"`      // of the live projection's store (0: empty)
 	Counts        Counts           `json:"counts"`
 	Rebuild       *RebuildProgress `json:"rebuild"` // null unless a rebuild is under way
 }
@@ -134,11 +135,11 @@ func (a *API) getStatus(w http.ResponseWriter, r *http.Request) {
 		proto.WriteError(w, http.StatusServiceUnavailable, proto.CodeUnavailable, "the stream cannot be reached: "+err.Error())
 		return
 	}
-	version, err := a.Projection.Store().FoldVersion()
+	built, err := a.Projection.Store().BuiltBy()
 	if a.fail(w, err, "fold version") {
 		return
 	}
-	st := Status{StreamLastSeq: last, Checkpoint: a.Projection.Checkpoint(), FoldVersion: version,
+	st := Status{StreamLastSeq: last, Checkpoint: a.Projection.Checkpoint(), FoldVersion: built.FoldVersion, Layout: built.Layout,
 		Counts: a.Projection.Counts(), Rebuild: a.Projection.Rebuilding()}
 	if last > st.Checkpoint {
 		st.Lag = last - st.Checkpoint

@@ -59,13 +59,12 @@ type batch struct {
 	// wb holds what the batch writes once (deliveries, outbox facts,
 	// quarantine entries) as it folds; the records, indexes, counts and
 	// checkpoint are added by commit. wbDB is the database it belongs to.
-	wb      *pebble.Batch
-	wbDB    *pebble.DB
-	buf     []byte // scratch for encoding
-	factSeq uint64 // the message the last facts written came from
-	factN   int    // facts written for it so far
-	counts  Counts
-	last    uint64
+	wb     *pebble.Batch
+	wbDB   *pebble.DB
+	buf    []byte   // scratch for encoding
+	facts  factList // the facts of the message being folded
+	counts Counts
+	last   uint64
 	// written, when not nil, holds every record key written to the store
 	// (or maybe more): a record not in it is not looked up. seal adds the
 	// batch's own, so it is only used by the folding goroutine.
@@ -112,13 +111,27 @@ func orderChanged(old, next *ledger.OrderRecord) bool {
 		!sameSlice(old.Emitted, next.Emitted)
 }
 
-// apply folds one decoded message. Bad input is quarantined, never an
-// error; an error means the store failed and the batch must not be committed.
+// apply folds one decoded message and writes the facts it made true to the
+// outbox. Bad input is quarantined, never an error; an error means the store
+// failed and the batch must not be committed.
 func (b *batch) apply(m *decoded) error {
 	if m.Seq <= b.last {
 		return fmt.Errorf("message %d out of sequence after %d", m.Seq, b.last)
 	}
 	b.last = m.Seq
+	b.facts.reset()
+	if err := b.fold(m); err != nil {
+		return err
+	}
+	if b.facts.n == 0 {
+		return nil
+	}
+	b.buf = b.facts.appendTo(b.buf[:0])
+	return b.writer().Set(outboxKey(m.Seq), b.buf, nil)
+}
+
+// fold folds one message into the batch's records; emit collects its facts.
+func (b *batch) fold(m *decoded) error {
 	b.msgs++
 	b.counts.Messages++
 	switch m.kind {
@@ -186,25 +199,14 @@ func (b *batch) quarantine(m Message, reason string) error {
 	return setJSON(b.writer(), quarantineKey(m.Seq), Quarantined{Seq: m.Seq, Subject: m.Subject, Reason: reason})
 }
 
-// emit writes the facts of the message seq to the outbox, numbered on from
-// the ones it yielded before.
+// emit adds facts of the message seq to those apply writes to the outbox
+// (one key per message).
 func (b *batch) emit(seq uint64, facts []ledger.Fact) error {
-	if len(facts) == 0 {
-		return nil
+	if b.facts.n+len(facts) > maxFactIndex+1 {
+		return fmt.Errorf("callback %d yields more than %d facts", seq, maxFactIndex+1)
 	}
-	if seq != b.factSeq {
-		b.factSeq, b.factN = seq, 0
-	}
-	wb := b.writer()
 	for i := range facts {
-		if b.factN > maxFactIndex {
-			return fmt.Errorf("callback %d yields more than %d facts", seq, maxFactIndex+1)
-		}
-		b.buf = encodeFact(b.buf[:0], &facts[i])
-		if err := wb.Set(outboxKey(seq, b.factN), b.buf, nil); err != nil {
-			return err
-		}
-		b.factN++
+		b.facts.add(&facts[i])
 	}
 	b.counts.Facts += uint64(len(facts))
 	return nil
@@ -343,6 +345,9 @@ func (b *batch) commit() error {
 		return err
 	}
 	if err := wb.Set(keyFoldVersion, []byte(strconv.Itoa(ledger.FoldVersion)), nil); err != nil {
+		return err
+	}
+	if err := wb.Set(keyLayout, []byte(strconv.Itoa(Layout)), nil); err != nil {
 		return err
 	}
 	if err := wb.Commit(b.store.writeOptions()); err != nil {

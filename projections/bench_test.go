@@ -3,7 +3,6 @@ package projections_test
 import (
 	"context"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
@@ -39,27 +38,18 @@ func benchRebuild(b *testing.B, orders int) {
 	var cpu time.Duration
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		before := cpuTime()
+		before := projections.CPUTime()
 		s, err := projections.Rebuild(context.Background(), projections.RebuildConfig{
 			JS: e.js, Stream: streamName, Dir: filepath.Join(b.TempDir(), "p"), Logger: quiet(),
 		})
 		if err != nil {
 			b.Fatal(err)
 		}
-		cpu += cpuTime() - before
+		cpu += projections.CPUTime() - before
 		b.StopTimer()
 		s.Close()
 		b.StartTimer()
 	}
 	b.ReportMetric(float64(len(calls)*b.N)/b.Elapsed().Seconds(), "callbacks/s")
 	b.ReportMetric(cpu.Seconds()*1e5/float64(len(calls)*b.N), "cpu-s/100k")
-}
-
-// cpuTime is the CPU time (user and system) the process has used.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

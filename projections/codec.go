@@ -515,6 +515,7 @@ func decodeOrder(b []byte) (ledger.OrderRecord, error) {
 const (
 	formatFactV1     byte = 0x03
 	formatDeliveryV1 byte = 0x04
+	formatFactsV1    byte = 0x06 // the facts of one callback (layout 2)
 )
 
 // Which optional parts a stored fact carries (bit set).
@@ -614,6 +615,59 @@ func decodeFact(b []byte) (ledger.Fact, error) {
 		return ledger.Fact{}, d.err
 	}
 	return f, nil
+}
+
+// factList builds the stored form of the facts of one callback: the facts,
+// each length-prefixed, behind a format byte and their count. The zero value
+// is empty; reset starts it again keeping its memory.
+type factList struct {
+	n    int
+	body []byte // the facts, each as a uvarint length and encodeFact's bytes
+	one  []byte // scratch for a fact
+}
+
+func (l *factList) add(f *ledger.Fact) {
+	l.one = encodeFact(l.one[:0], f)
+	l.body = binary.AppendUvarint(l.body, uint64(len(l.one)))
+	l.body = append(l.body, l.one...)
+	l.n++
+}
+
+func (l *factList) reset() { l.n, l.body = 0, l.body[:0] }
+
+// appendTo appends the stored form to buf.
+func (l *factList) appendTo(buf []byte) []byte {
+	buf = binary.AppendUvarint(append(buf, formatFactsV1), uint64(l.n))
+	return append(buf, l.body...)
+}
+
+// decodeFacts reads the stored facts of one callback (formatFactsV1).
+func decodeFacts(b []byte) ([]ledger.Fact, error) {
+	if len(b) == 0 || b[0] != formatFactsV1 {
+		return nil, fmt.Errorf("%w: not a list of facts (format byte %v)", errCorrupt, b[:min(len(b), 1)])
+	}
+	d := decoder{b: b[1:]}
+	n := d.count()
+	facts := make([]ledger.Fact, 0, n)
+	for range n {
+		size := d.count()
+		if d.err != nil {
+			break
+		}
+		f, err := decodeFact(d.b[:size])
+		if err != nil {
+			return nil, err
+		}
+		facts = append(facts, f)
+		d.b = d.b[size:]
+	}
+	if d.err == nil && len(d.b) != 0 {
+		d.err = fmt.Errorf("%w: %d bytes after %d facts", errCorrupt, len(d.b), n)
+	}
+	if d.err != nil {
+		return nil, d.err
+	}
+	return facts, nil
 }
 
 // encodeDelivery appends the stored form of a delivery to buf.

@@ -71,6 +71,15 @@ func TestCodecKeepsEveryField(t *testing.T) {
 		if err != nil || !reflect.DeepEqual(gotFact, f) {
 			t.Fatalf("fact changed in the round trip (%v):\n got %+v\nwant %+v", err, gotFact, f)
 		}
+		// A callback's facts: this one, one with no optional part, this one again.
+		var list factList
+		list.add(&f)
+		list.add(&ledger.Fact{ID: "bare"})
+		list.add(&f)
+		gotFacts, err := decodeFacts(list.appendTo([]byte{}))
+		if want := []ledger.Fact{f, {ID: "bare"}, f}; err != nil || !reflect.DeepEqual(gotFacts, want) {
+			t.Fatalf("facts changed in the round trip (%v):\n got %+v\nwant %+v", err, gotFacts, want)
+		}
 		var dv Delivery
 		fill(r, reflect.ValueOf(&dv).Elem())
 		dv.Seq = r.Uint64()
@@ -148,6 +157,10 @@ func FuzzDecodeRecord(f *testing.F) {
 	f.Add([]byte{formatRefundV1, 0xff, 0xff, 0xff, 0xff, 0x0f})
 	fact := ledger.Fact{ID: "x", Posting: &ledger.Posting{ID: "p"}}
 	f.Add(encodeFact(nil, &fact))
+	var facts factList
+	facts.add(&fact)
+	facts.add(&ledger.Fact{ID: "y", Anomaly: &ledger.Anomaly{Code: "c"}})
+	f.Add(facts.appendTo(nil))
 	f.Add(encodeDelivery(nil, &Delivery{Duplicate: true}))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if _, err := decodeRefund(b); err != nil && !errors.Is(err, errCorrupt) {
@@ -158,6 +171,9 @@ func FuzzDecodeRecord(f *testing.F) {
 		}
 		if _, err := decodeFact(b); err != nil && !errors.Is(err, errCorrupt) {
 			t.Fatalf("fact: %v", err)
+		}
+		if _, err := decodeFacts(b); err != nil && !errors.Is(err, errCorrupt) {
+			t.Fatalf("facts: %v", err)
 		}
 		if _, err := decodeDelivery(b); err != nil && !errors.Is(err, errCorrupt) {
 			t.Fatalf("delivery: %v", err)

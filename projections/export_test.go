@@ -1,5 +1,8 @@
 package projections
 
+// CPUTime is cpuTime for the benchmarks of the external test package.
+var CPUTime = cpuTime
+
 // SetFoldVersion lets tests pretend a projection was built by another fold.
 func (s *Store) SetFoldVersion(v string) error {
 	return s.db.Set(keyFoldVersion, []byte(v), nil)
@@ -8,4 +11,13 @@ func (s *Store) SetFoldVersion(v string) error {
 // Corrupt overwrites one key of the store, to show that an audit notices.
 func (s *Store) Corrupt(key string, value []byte) error {
 	return s.db.Set([]byte(key), value, nil)
+}
+
+// SetLayout lets tests pretend a projection was written by another layout
+// ("" removes the key, as layout 1 never wrote it).
+func (s *Store) SetLayout(v string) error {
+	if v == "" {
+		return s.db.Delete(keyLayout, nil)
+	}
+	return s.db.Set(keyLayout, []byte(v), nil)
 }

@@ -2,7 +2,6 @@ package projections
 
 import (
 	"encoding/binary"
-	"fmt"
 
 	"refundledger/proto"
 )
@@ -12,15 +11,20 @@ import (
 //
 //	meta/checkpoint                     last stream sequence folded (uint64)
 //	meta/foldversion                    ledger.FoldVersion that built the data
+//	meta/layout                         Layout that wrote it (missing: layout 1)
 //	refund/<platform>/<refundId>        ledger.RefundRecord (JSON)
 //	order/<platform>/<orderId>          ledger.OrderRecord (JSON)
 //	delivery/<platform>/<refundId>/<seq> Delivery (JSON): one per callback
 //	quarantine/<seq>                    Quarantined (JSON)
 //	ix/...                              secondary indexes (index.go)
-//	outbox/<seq>/<n>                    ledger.Fact (JSON) waiting to be published
+//	outbox/<seq>                        the facts callback seq made true, in order
+//
+// Layout 1 kept each fact of the outbox under outbox/<seq>/<nnnn>; the
+// outbox reader still reads those (see OutboxAfter).
 var (
 	keyCheckpoint  = []byte("meta/checkpoint")
 	keyFoldVersion = []byte("meta/foldversion")
+	keyLayout      = []byte("meta/layout")
 )
 
 func refundKey(p proto.Platform, refundID string) []byte {
@@ -39,9 +43,8 @@ func quarantineKey(seq uint64) []byte {
 	return binary.BigEndian.AppendUint64([]byte("quarantine/"), seq)
 }
 
-func outboxKey(seq uint64, n int) []byte {
-	k := binary.BigEndian.AppendUint64([]byte("outbox/"), seq)
-	return fmt.Appendf(append(k, '/'), "%04d", n)
+func outboxKey(seq uint64) []byte {
+	return binary.BigEndian.AppendUint64([]byte("outbox/"), seq)
 }
 
 // prefixEnd returns the smallest key greater than every key with prefix p.

@@ -22,33 +22,58 @@ func (s *Store) Outbox(afterSeq uint64, limit int) ([]OutboxEntry, error) {
 	return s.OutboxAfter(afterSeq, maxFactIndex, limit)
 }
 
-// maxFactIndex is past the last fact index any callback can have (outbox
-// keys hold it in four digits).
+// maxFactIndex is the index of the last fact a callback may have (layout 1
+// numbered them in four digits; the limit stays).
 const maxFactIndex = 9999
 
 // OutboxAfter returns up to limit facts that come after fact (seq, n), in
-// outbox order; n = -1 starts with the first fact of seq.
+// outbox order; n = -1 starts with the first fact of seq. It reads both
+// layouts' keys: outbox/<seq> with the callback's facts, and layout 1's
+// outbox/<seq>/<nnnn> with one fact, which a store being rebuilt for the new
+// layout still holds while its relay publishes.
 func (s *Store) OutboxAfter(seq uint64, n, limit int) ([]OutboxEntry, error) {
 	var out []OutboxEntry
 	var err error
-	start := outboxKey(seq, n+1)
-	if n+1 > maxFactIndex {
-		start = outboxKey(seq+1, 0)
-	}
-	serr := s.scanFrom([]byte("outbox/"), start, func(k, v []byte) bool {
-		var e OutboxEntry
-		e.Seq = binary.BigEndian.Uint64(k[len("outbox/"):])
-		e.N, err = strconv.Atoi(string(k[len("outbox/")+9:]))
-		if err != nil {
-			err = fmt.Errorf("outbox key %q: %w", k, err)
+	prefix := []byte("outbox/")
+	serr := s.scanFrom(prefix, outboxKey(seq), func(k, v []byte) bool {
+		if len(k) < len(prefix)+8 {
+			err = fmt.Errorf("outbox key %q: too short", k)
 			return false
 		}
-		if e.Fact, err = decodeFact(v); err != nil {
-			err = fmt.Errorf("outbox %d: %w", e.Seq, err)
-			return false
+		kseq := binary.BigEndian.Uint64(k[len(prefix):])
+		switch rest := k[len(prefix)+8:]; len(rest) {
+		case 0:
+			var facts []ledger.Fact
+			if facts, err = decodeFacts(v); err != nil {
+				err = fmt.Errorf("outbox %d: %w", kseq, err)
+				return false
+			}
+			for i, f := range facts {
+				if kseq == seq && i <= n {
+					continue
+				}
+				out = append(out, OutboxEntry{Seq: kseq, N: i, Fact: f})
+				if len(out) == limit {
+					return false
+				}
+			}
+			return true
+		default: // layout 1: /<nnnn>
+			e := OutboxEntry{Seq: kseq}
+			if e.N, err = strconv.Atoi(string(rest[1:])); err != nil || rest[0] != '/' {
+				err = fmt.Errorf("outbox key %q: not a fact index", k)
+				return false
+			}
+			if kseq == seq && e.N <= n {
+				return true
+			}
+			if e.Fact, err = decodeFact(v); err != nil {
+				err = fmt.Errorf("outbox %d: %w", kseq, err)
+				return false
+			}
+			out = append(out, e)
+			return len(out) < limit
 		}
-		out = append(out, e)
-		return len(out) < limit
 	})
 	if err == nil {
 		err = serr

@@ -22,7 +22,8 @@ type ProjectionConfig struct {
 
 // Projection is the live projection of a data directory: the store that
 // readers use and the projector that keeps it equal to the fold of the
-// stream. When the stored fold version differs from ledger.FoldVersion, Run
+// stream. When the stored fold version differs from ledger.FoldVersion (or
+// the stored layout from Layout), Run
 // rebuilds into Dir+".rebuild" while the old projection keeps serving, then
 // swaps the new one in and goes on folding.
 type Projection struct {
@@ -30,9 +31,9 @@ type Projection struct {
 	store   *Store
 	proj    atomic.Pointer[Projector]
 	rebuild atomic.Pointer[RebuildProgress]
-	// staleVersion is the fold version of the stored projection when it is
-	// not this binary's (0 otherwise): Run rebuilds first.
-	staleVersion int
+	// stale is what built the stored projection when that is not this
+	// binary's fold version and layout (nil otherwise): Run rebuilds first.
+	stale *Built
 }
 
 // OpenProjection opens the projection in cfg.Dir (created if missing).
@@ -48,13 +49,13 @@ func OpenProjection(cfg ProjectionConfig) (*Projection, error) {
 		return nil, err
 	}
 	p := &Projection{cfg: cfg, store: store}
-	v, err := store.FoldVersion()
+	built, err := store.BuiltBy()
 	if err != nil {
 		store.Close()
 		return nil, err
 	}
-	if v != 0 && v != ledger.FoldVersion {
-		p.staleVersion = v
+	if !built.Current() {
+		p.stale = &built
 		p.rebuild.Store(&RebuildProgress{Dir: cfg.Dir + ".rebuild"})
 	}
 	return p, nil
@@ -63,11 +64,12 @@ func OpenProjection(cfg ProjectionConfig) (*Projection, error) {
 // Store returns the live store. It stays valid across a rebuild's swap.
 func (p *Projection) Store() *Store { return p.store }
 
-// Run rebuilds if the fold version changed, then folds new messages until
+// Run rebuilds if the fold version or layout changed, then folds new messages until
 // ctx ends. On return the last batch is committed.
 func (p *Projection) Run(ctx context.Context) error {
-	if p.staleVersion != 0 {
-		p.cfg.Logger.Info("fold version changed: rebuilding beside the live projection", "stored", p.staleVersion, "binary", ledger.FoldVersion)
+	if p.stale != nil {
+		p.cfg.Logger.Info("fold version or layout changed: rebuilding beside the live projection",
+			"stored", p.stale.String(), "binary", Built{FoldVersion: ledger.FoldVersion, Layout: Layout}.String())
 		rebuilt, err := Rebuild(ctx, RebuildConfig{
 			JS: p.cfg.JS, Stream: p.cfg.Stream, Dir: p.cfg.Dir + ".rebuild", Logger: p.cfg.Logger, MaxBatch: p.cfg.MaxBatch,
 			Progress: func(pr RebuildProgress) { p.rebuild.Store(&pr) },
@@ -81,7 +83,7 @@ func (p *Projection) Run(ctx context.Context) error {
 		if err := p.store.Replace(rebuilt); err != nil {
 			return err
 		}
-		p.staleVersion = 0
+		p.stale = nil
 		p.rebuild.Store(nil)
 		p.cfg.Logger.Info("rebuild done: the new projection is live")
 	}

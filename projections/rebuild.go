@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
-
-	"refundledger/ledger"
 )
 
 // CaughtUpWithin is how close (in messages) a rebuild must come to the
@@ -163,7 +161,8 @@ func Rebuild(ctx context.Context, cfg RebuildConfig) (*Store, error) {
 	}
 }
 
-// prepareRebuildDir keeps a resumable partial build of this fold version in
+// prepareRebuildDir keeps a resumable partial build of this fold version and
+// layout in
 // dir and removes anything else.
 func prepareRebuildDir(dir string, log *slog.Logger) error {
 	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
@@ -171,9 +170,9 @@ func prepareRebuildDir(dir string, log *slog.Logger) error {
 	}
 	s, err := OpenStore(dir, log)
 	if err == nil {
-		v, verr := s.FoldVersion()
+		built, verr := s.BuiltBy()
 		cerr := s.Close()
-		if verr == nil && cerr == nil && v == ledger.FoldVersion {
+		if verr == nil && cerr == nil && built.Current() {
 			return nil
 		}
 	}

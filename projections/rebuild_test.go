@@ -9,30 +9,45 @@ import (
 )
 
 func TestRebuild(t *testing.T) {
-	t.Run("NewFoldVersionRebuildsBesideAndSwaps", func(t *testing.T) {
-		e := mustEnv(t)
-		for i := range 25 {
-			e.publish(t, variant(t, i, []string{"waitselleragree", "refundsuccess"}[i%2]))
-		}
-		old := mustOpenStore(t, e.dir)
-		e.project(t, old)
-		want := dump(t, old)
-		if err := old.SetFoldVersion("0999"); err != nil {
-			t.Fatal(err)
-		}
-		old.Close()
+	// A projection built by another fold version or written by another
+	// layout (layout 1 wrote none) is rebuilt beside the live one.
+	for _, c := range []struct {
+		name  string
+		stale func(*projections.Store) error
+	}{
+		{"NewFoldVersionRebuildsBesideAndSwaps", func(s *projections.Store) error { return s.SetFoldVersion("0999") }},
+		{"NewLayoutRebuildsBesideAndSwaps", func(s *projections.Store) error { return s.SetLayout("") }},
+		{"OtherLayoutRebuildsBesideAndSwaps", func(s *projections.Store) error { return s.SetLayout("7") }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			e := mustEnv(t)
+			for i := range 25 {
+				e.publish(t, variant(t, i, []string{"waitselleragree", "refundsuccess"}[i%2]))
+			}
+			old := mustOpenStore(t, e.dir)
+			e.project(t, old)
+			want := dump(t, old)
+			if err := c.stale(old); err != nil {
+				t.Fatal(err)
+			}
+			stale, err := old.BuiltBy()
+			if err != nil || stale.Current() {
+				t.Fatalf("the altered store is current (%v, %v)", stale, err)
+			}
+			old.Close()
 
-		p := e.runProjection(t)
-		if got := dump(t, p.Store()); got != want {
-			t.Fatalf("rebuilt projection differs (%d bytes, want %d):\n%.600s", len(got), len(want), got)
-		}
-		if v, _ := p.Store().FoldVersion(); v == 999 {
-			t.Fatal("the old projection is still live")
-		}
-		if _, err := os.Stat(e.dir + ".rebuild"); !os.IsNotExist(err) {
-			t.Fatalf("rebuild dir left behind: %v", err)
-		}
-	})
+			p := e.runProjection(t)
+			if got := dump(t, p.Store()); got != want {
+				t.Fatalf("rebuilt projection differs (%d bytes, want %d):\n%.600s", len(got), len(want), got)
+			}
+			if built, err := p.Store().BuiltBy(); err != nil || !built.Current() || built == (projections.Built{}) {
+				t.Fatalf("the live projection was built by %v (%v), not this binary", built, err)
+			}
+			if _, err := os.Stat(e.dir + ".rebuild"); !os.IsNotExist(err) {
+				t.Fatalf("rebuild dir left behind: %v", err)
+			}
+		})
+	}
 
 	// A rebuild does not look up records it never wrote (Config.FreshStore);
 	// one it wrote long enough ago to have left the projector's recent

@@ -214,6 +214,49 @@ func (s *Store) FoldVersion() (int, error) {
 	return n, nil
 }
 
+// Layout is the version of the store's keys and value formats (keys.go). A
+// store written with another layout is rebuilt from the stream as one built
+// by another fold version is, so that a projection is all of one layout and
+// an audit compares like with like.
+//
+//	1  one outbox key per fact
+//	2  one outbox key per callback
+const Layout = 2
+
+// Built says what built a store: a fold version and a layout. The zero value
+// is an empty store.
+type Built struct {
+	FoldVersion int `json:"foldVersion"`
+	Layout      int `json:"layout"`
+}
+
+// Current reports whether this binary built it (or it is empty).
+func (b Built) Current() bool {
+	return b == Built{} || b == Built{FoldVersion: ledger.FoldVersion, Layout: Layout}
+}
+
+func (b Built) String() string {
+	return fmt.Sprintf("fold version %d, layout %d", b.FoldVersion, b.Layout)
+}
+
+// BuiltBy returns what built the store. A store that has a fold version and
+// no layout was written by layout 1, which did not record its layout.
+func (s *Store) BuiltBy() (Built, error) {
+	v, err := s.FoldVersion()
+	if err != nil || v == 0 {
+		return Built{}, err
+	}
+	b := Built{FoldVersion: v, Layout: 1}
+	l, err := s.get(keyLayout)
+	if err != nil || l == nil {
+		return b, err
+	}
+	if b.Layout, err = strconv.Atoi(string(l)); err != nil {
+		return Built{}, fmt.Errorf("layout: %w", err)
+	}
+	return b, nil
+}
+
 // Refund returns the record of a refund, or ErrNotFound.
 func (s *Store) Refund(p proto.Platform, refundID string) (ledger.RefundRecord, error) {
 	key := refundKey(p, refundID)
