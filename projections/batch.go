@@ -62,6 +62,7 @@ type batch struct {
 	wb     *pebble.Batch
 	wbDB   *pebble.DB
 	buf    []byte   // scratch for encoding
+	key    []byte   // scratch for keys
 	facts  factList // the facts of the message being folded
 	counts Counts
 	last   uint64
@@ -127,7 +128,8 @@ func (b *batch) apply(m *decoded) error {
 		return nil
 	}
 	b.buf = b.facts.appendTo(b.buf[:0])
-	return b.writer().Set(outboxKey(m.Seq), b.buf, nil)
+	b.key = appendOutboxKey(b.key[:0], m.Seq)
+	return b.writer().Set(b.key, b.buf, nil)
 }
 
 // fold folds one message into the batch's records; emit collects its facts.
@@ -164,7 +166,8 @@ func (b *batch) applyRefund(p proto.Platform, snap proto.RefundSnapshot, d ledge
 	next, facts := ledger.ApplyRefund(e.rec, p, snap, d)
 	dv := Delivery{Delivery: d, Duplicate: len(next.Snapshots) == len(e.rec.Snapshots) && len(facts) == 0}
 	b.buf = encodeDelivery(b.buf[:0], &dv)
-	if err := b.writer().Set(deliveryKey(p, snap.RefundID, d.Seq), b.buf, nil); err != nil {
+	b.key = appendDeliveryKey(b.key[:0], p, snap.RefundID, d.Seq)
+	if err := b.writer().Set(b.key, b.buf, nil); err != nil {
 		return err
 	}
 	changed := refundChanged(&e.rec, &next)
@@ -213,7 +216,8 @@ func (b *batch) emit(seq uint64, facts []ledger.Fact) error {
 }
 
 func (b *batch) refund(p proto.Platform, id string) (*refundEntry, error) {
-	kb := refundKey(p, id)
+	kb := appendRefundKey(b.key[:0], p, id)
+	b.key = kb
 	if e, ok := b.refunds[string(kb)]; ok {
 		return e, nil
 	}
@@ -242,7 +246,8 @@ func (b *batch) refund(p proto.Platform, id string) (*refundEntry, error) {
 }
 
 func (b *batch) order(p proto.Platform, id string) (*orderEntry, error) {
-	kb := orderKey(p, id)
+	kb := appendOrderKey(b.key[:0], p, id)
+	b.key = kb
 	if e, ok := b.orders[string(kb)]; ok {
 		return e, nil
 	}

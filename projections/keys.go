@@ -27,24 +27,41 @@ var (
 	keyLayout      = []byte("meta/layout")
 )
 
-func refundKey(p proto.Platform, refundID string) []byte {
-	return []byte("refund/" + esc(string(p)) + "/" + esc(refundID))
-}
+func refundKey(p proto.Platform, refundID string) []byte { return appendRefundKey(nil, p, refundID) }
 
-func orderKey(p proto.Platform, orderID string) []byte {
-	return []byte("order/" + esc(string(p)) + "/" + esc(orderID))
-}
+func orderKey(p proto.Platform, orderID string) []byte { return appendOrderKey(nil, p, orderID) }
 
 func deliveryKey(p proto.Platform, refundID string, seq uint64) []byte {
-	return binary.BigEndian.AppendUint64([]byte("delivery/"+esc(string(p))+"/"+esc(refundID)+"/"), seq)
+	return appendDeliveryKey(nil, p, refundID, seq)
+}
+
+// The append forms build a key into a buffer the caller reuses: the fold
+// makes several keys per callback and Pebble copies what it is given.
+
+func appendRefundKey(dst []byte, p proto.Platform, refundID string) []byte {
+	return appendPath(append(dst, "refund/"...), p, refundID)
+}
+
+func appendOrderKey(dst []byte, p proto.Platform, orderID string) []byte {
+	return appendPath(append(dst, "order/"...), p, orderID)
+}
+
+func appendDeliveryKey(dst []byte, p proto.Platform, refundID string, seq uint64) []byte {
+	return binary.BigEndian.AppendUint64(append(appendPath(append(dst, "delivery/"...), p, refundID), '/'), seq)
+}
+
+func appendPath(dst []byte, p proto.Platform, id string) []byte {
+	return append(append(append(dst, esc(string(p))...), '/'), esc(id)...)
 }
 
 func quarantineKey(seq uint64) []byte {
 	return binary.BigEndian.AppendUint64([]byte("quarantine/"), seq)
 }
 
-func outboxKey(seq uint64) []byte {
-	return binary.BigEndian.AppendUint64([]byte("outbox/"), seq)
+func outboxKey(seq uint64) []byte { return appendOutboxKey(nil, seq) }
+
+func appendOutboxKey(dst []byte, seq uint64) []byte {
+	return binary.BigEndian.AppendUint64(append(dst, "outbox/"...), seq)
 }
 
 // prefixEnd returns the smallest key greater than every key with prefix p.
