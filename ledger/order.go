@@ -1,8 +1,11 @@
 package ledger
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"sort"
+	"strings"
 
 	"refundledger/proto"
 )
@@ -152,29 +155,29 @@ func (rec OrderRecord) refold() (OrderRecord, []Fact) {
 
 // foldState folds the order's messages and refund links into its state.
 func (rec OrderRecord) foldState() Order {
-	ordered := append([]OrderSnapshot(nil), rec.Messages...)
-	sort.Slice(ordered, func(i, j int) bool {
-		a, b := ordered[i], ordered[j]
+	ordered := slices.Clone(rec.Messages)
+	slices.SortFunc(ordered, func(a, b OrderSnapshot) int {
 		if a.PushedAt != b.PushedAt {
-			return a.PushedAt < b.PushedAt
+			return cmp.Compare(a.PushedAt, b.PushedAt)
 		}
 		if ra, rb := typeRank[a.Type], typeRank[b.Type]; ra != rb {
-			return ra < rb
+			return cmp.Compare(ra, rb)
 		}
-		return a.Digest < b.Digest
+		return strings.Compare(a.Digest, b.Digest)
 	})
 	st := Order{Platform: rec.Platform, OrderID: rec.OrderID, Refunds: rec.Refunds}
-	var prev *OrderTotals
+	var prev OrderTotals // the totals after the messages before m
+	known := false       // whether prev holds any
 	for _, m := range ordered {
 		t := OrderTotals{
 			Type: m.Type, Status: m.Msg.Status, PayStatus: m.Msg.PayStatus,
 			TotalAmount: m.Msg.TotalAmount, ShippingFee: m.Msg.ShippingFee, ProductAmount: m.Msg.ProductAmount,
 			At: Time(m.PushedAt),
 		}
-		if !m.Msg.HasTotals && prev != nil {
+		if !m.Msg.HasTotals && known {
 			t.TotalAmount, t.ShippingFee, t.ProductAmount = prev.TotalAmount, prev.ShippingFee, prev.ProductAmount
 		}
-		if t.Status == "" && prev != nil {
+		if t.Status == "" && known {
 			t.Status = prev.Status
 		}
 		if m.Msg.OrderNo != "" {
@@ -183,27 +186,34 @@ func (rec OrderRecord) foldState() Order {
 		if m.Type == proto.TypeOrderPaid || m.Msg.PayStatus == 2 || m.Msg.PaidAt != 0 {
 			st.Paid = true
 		}
-		if t.Status != "" && (prev == nil || t.Status != prev.Status) {
+		if t.Status != "" && (!known || t.Status != prev.Status) {
+			if st.StatusHistory == nil {
+				st.StatusHistory = make([]OrderTotals, 0, len(ordered))
+			}
 			st.StatusHistory = append(st.StatusHistory, t)
 		}
-		if !m.Msg.HasTotals && prev == nil {
+		if !m.Msg.HasTotals && !known {
 			continue // nothing known yet: no status, no totals
 		}
-		if prev == nil || t.TotalAmount != prev.TotalAmount || t.ShippingFee != prev.ShippingFee || t.ProductAmount != prev.ProductAmount {
+		if !known || t.TotalAmount != prev.TotalAmount || t.ShippingFee != prev.ShippingFee || t.ProductAmount != prev.ProductAmount {
 			pc := PriceChange{OrderTotals: t}
-			if prev != nil {
+			if known {
 				pc.DiffTotal = t.TotalAmount - prev.TotalAmount
 				pc.DiffShipping = t.ShippingFee - prev.ShippingFee
 				pc.DiffProduct = t.ProductAmount - prev.ProductAmount
 			}
+			if st.PriceHistory == nil {
+				st.PriceHistory = make([]PriceChange, 0, len(ordered))
+			}
 			st.PriceHistory = append(st.PriceHistory, pc)
 		}
-		cur := t
-		prev = &cur
+		prev, known = t, true
 	}
-	st.Current = prev
-	if st.Paid && prev != nil {
-		st.PaidTotal = prev.TotalAmount
+	if known {
+		st.Current = &prev
+		if st.Paid {
+			st.PaidTotal = prev.TotalAmount
+		}
 	}
 	st.withRefunds(rec.Refunds)
 	return st
