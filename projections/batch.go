@@ -141,14 +141,14 @@ func (b *batch) fold(m *decoded) error {
 		return b.quarantine(m.Message, m.reason)
 	case kindRefund:
 		b.counts.Refunds++
-		return b.applyRefund(m.env.Platform, m.refund, m.delivery)
+		return b.applyRefund(m.env.Platform, *m.refund, m.delivery)
 	case kindOrder:
 		b.counts.Orders++
 		e, err := b.order(m.env.Platform, m.order.OrderID)
 		if err != nil {
 			return err
 		}
-		next, facts := ledger.ApplyOrder(e.rec, m.env.Platform, m.env.Type, m.order, m.delivery)
+		next, facts := ledger.ApplyOrder(e.rec, m.env.Platform, m.env.Type, *m.order, m.delivery)
 		e.dirty = e.dirty || orderChanged(&e.rec, &next)
 		e.rec = next
 		return b.emit(m.Seq, facts)

@@ -24,8 +24,8 @@ type decoded struct {
 	kind     int
 	reason   string
 	env      proto.Envelope
-	refund   proto.RefundSnapshot
-	order    proto.OrderMessage
+	refund   *proto.RefundSnapshot // set when kind is kindRefund
+	order    *proto.OrderMessage   // set when kind is kindOrder
 	delivery ledger.Delivery
 }
 
@@ -47,9 +47,9 @@ func decode(m Message) decoded {
 	case cb.BodyErr != nil:
 		d.kind, d.reason = kindQuarantine, cb.BodyErr.Error()
 	case cb.Refund != nil:
-		d.kind, d.refund = kindRefund, *cb.Refund
+		d.kind, d.refund = kindRefund, cb.Refund
 	case cb.Order != nil:
-		d.kind, d.order = kindOrder, *cb.Order
+		d.kind, d.order = kindOrder, cb.Order
 	default:
 		d.kind = kindUnknown
 	}

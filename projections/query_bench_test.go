@@ -67,7 +67,7 @@ func benchStore(b *testing.B, n int) *Store {
 			snap.RefundID = fmt.Sprintf("TQ%d", 900000000000000000+i)
 			snap.OrderID = strconv.Itoa(7000000000000000000 + i/2)
 			snap.Status = statuses[i%len(statuses)]
-			m := decoded{Message: Message{Seq: uint64(i + 1)}, kind: kindRefund, env: cb.Envelope, refund: snap,
+			m := decoded{Message: Message{Seq: uint64(i + 1)}, kind: kindRefund, env: cb.Envelope, refund: &snap,
 				delivery: ledger.Delivery{Seq: uint64(i + 1)}}
 			if err := bt.apply(&m); err != nil {
 				b.Fatal(err)
