@@ -136,7 +136,7 @@ func (a *API) getStatus(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	built, err := a.Projection.Store().BuiltBy()
-	if a.fail(w, err, "fold version") {
+	if a.fail(w, err, "what built the store") {
 		return
 	}
 	st := Status{StreamLastSeq: last, Checkpoint: a.Projection.Checkpoint(), FoldVersion: built.FoldVersion, Layout: built.Layout,

@@ -55,6 +55,15 @@ func Audit(ctx context.Context, live *Store, cfg AuditConfig) (AuditReport, erro
 	}
 	live.mu.RLock()
 	defer live.mu.RUnlock()
+	// A projection of another fold version or layout is about to be
+	// replaced by a rebuild; compared with this binary's fold it would
+	// differ in every key of what changed, which says nothing about it.
+	if built, err := builtBy(live.getLocked); err != nil {
+		return AuditReport{}, fmt.Errorf("audit: %w", err)
+	} else if !built.Current() {
+		return AuditReport{}, fmt.Errorf("audit: the projection was built by %s and this binary builds %s: "+
+			"it is rebuilt when the service starts (or by refundledger rebuild); audit it after", built, binaryBuilt)
+	}
 	snap := live.db.NewSnapshot()
 	defer snap.Close()
 	var rep AuditReport

@@ -3,6 +3,8 @@ package projections_test
 import (
 	"context"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 
 	"refundledger/projections"
@@ -30,6 +32,19 @@ func TestAudit(t *testing.T) {
 	t.Run("OK", func(t *testing.T) {
 		if rep := audit(); !rep.OK || rep.Checkpoint != 13 || rep.Keys == 0 || rep.Differences != 0 {
 			t.Fatalf("%+v", rep)
+		}
+	})
+
+	// A projection of another layout (or fold version) is about to be
+	// rebuilt: the audit says so instead of listing every key that differs.
+	t.Run("ErrProjectionOfAnotherLayout", func(t *testing.T) {
+		if err := store.SetLayout(""); err != nil {
+			t.Fatal(err)
+		}
+		defer store.SetLayout(strconv.Itoa(projections.Layout))
+		_, err := projections.Audit(context.Background(), store, projections.AuditConfig{JS: e.js, Stream: streamName, Scratch: filepath.Join(t.TempDir(), "scratch"), Logger: quiet()})
+		if err == nil || !strings.Contains(err.Error(), "layout 1") || !strings.Contains(err.Error(), "rebuilt") {
+			t.Fatalf("audit of a layout 1 projection: %v, want an error saying it is to be rebuilt", err)
 		}
 	})
 

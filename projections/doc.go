@@ -15,7 +15,7 @@
 //	decode.go     a stored callback decoded, or the reason it is quarantined
 //	codec.go      the binary form of records, facts and deliveries in Pebble
 //	store.go      the Pebble database; keys.go and index.go its key layout
-//	projection.go the live projection: rebuild on a new fold version, then fold
+//	projection.go the live projection: rebuild on a new fold version or layout, then fold
 //	rebuild.go    a fresh projection from the stream, swapped in when caught up
 //	audit.go      the live projection compared with a fresh fold, key by key
 //	relay.go      the outbox published to REFUND_EVENTS, each fact once (events.go)

@@ -7,8 +7,6 @@ import (
 	"sync/atomic"
 
 	"github.com/nats-io/nats.go/jetstream"
-
-	"refundledger/ledger"
 )
 
 // ProjectionConfig configures OpenProjection.
@@ -69,7 +67,7 @@ func (p *Projection) Store() *Store { return p.store }
 func (p *Projection) Run(ctx context.Context) error {
 	if p.stale != nil {
 		p.cfg.Logger.Info("fold version or layout changed: rebuilding beside the live projection",
-			"stored", p.stale.String(), "binary", Built{FoldVersion: ledger.FoldVersion, Layout: Layout}.String())
+			"stored", p.stale.String(), "binary", binaryBuilt.String())
 		rebuilt, err := Rebuild(ctx, RebuildConfig{
 			JS: p.cfg.JS, Stream: p.cfg.Stream, Dir: p.cfg.Dir + ".rebuild", Logger: p.cfg.Logger, MaxBatch: p.cfg.MaxBatch,
 			Progress: func(pr RebuildProgress) { p.rebuild.Store(&pr) },

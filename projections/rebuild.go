@@ -21,8 +21,9 @@ type RebuildConfig struct {
 	JS     jetstream.JetStream
 	Stream string
 	// Dir is where the new projection is built. A partial build of the same
-	// fold version left there by an interrupted rebuild is resumed (it is a
-	// consistent projection up to its checkpoint); anything else is removed.
+	// fold version and layout left there by an interrupted rebuild is resumed
+	// (it is a consistent projection up to its checkpoint); anything else is
+	// removed.
 	Dir      string
 	Logger   *slog.Logger
 	MaxBatch int

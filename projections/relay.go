@@ -27,7 +27,8 @@ const DefaultRelayPoll = 100 * time.Millisecond
 //     loser re-reads the position and skips what the winner published.
 //
 // The outbox order is the stream order of the callbacks, which is the same
-// on every replica and after every rebuild with the same fold version.
+// on every replica and after every rebuild with the same fold version (and
+// across store layouts: a fact is numbered (seq, n) in every layout).
 type Relay struct {
 	JS     jetstream.JetStream
 	Store  func() *Store // the live store (it may be swapped by a rebuild)

@@ -230,10 +230,11 @@ type Built struct {
 	Layout      int `json:"layout"`
 }
 
+// binaryBuilt is what this binary builds.
+var binaryBuilt = Built{FoldVersion: ledger.FoldVersion, Layout: Layout}
+
 // Current reports whether this binary built it (or it is empty).
-func (b Built) Current() bool {
-	return b == Built{} || b == Built{FoldVersion: ledger.FoldVersion, Layout: Layout}
-}
+func (b Built) Current() bool { return b == Built{} || b == binaryBuilt }
 
 func (b Built) String() string {
 	return fmt.Sprintf("fold version %d, layout %d", b.FoldVersion, b.Layout)
@@ -241,17 +242,25 @@ func (b Built) String() string {
 
 // BuiltBy returns what built the store. A store that has a fold version and
 // no layout was written by layout 1, which did not record its layout.
-func (s *Store) BuiltBy() (Built, error) {
-	v, err := s.FoldVersion()
-	if err != nil || v == 0 {
+func (s *Store) BuiltBy() (Built, error) { return builtBy(s.get) }
+
+// builtBy is BuiltBy reading with get.
+func builtBy(get func([]byte) ([]byte, error)) (Built, error) {
+	v, err := get(keyFoldVersion)
+	if err != nil || v == nil {
 		return Built{}, err
 	}
-	b := Built{FoldVersion: v, Layout: 1}
-	l, err := s.get(keyLayout)
-	if err != nil || l == nil {
-		return b, err
+	var b Built
+	if b.FoldVersion, err = strconv.Atoi(string(v)); err != nil {
+		return Built{}, fmt.Errorf("fold version: %w", err)
 	}
-	if b.Layout, err = strconv.Atoi(string(l)); err != nil {
+	l, err := get(keyLayout)
+	if err != nil {
+		return Built{}, err
+	}
+	if l == nil {
+		b.Layout = 1
+	} else if b.Layout, err = strconv.Atoi(string(l)); err != nil {
 		return Built{}, fmt.Errorf("layout: %w", err)
 	}
 	return b, nil

@@ -31,7 +31,7 @@ Without --nats the stream is read from DATA/nats with an embedded server (the
 service must be stopped: the data directory is locked). With --nats the stream
 of a running service or cluster is read, and the projection is built in
 another data directory beside it. A running serve rebuilds by itself when its
-fold version changes.`,
+fold version or store layout changes.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
