@@ -26,6 +26,8 @@ func BenchmarkFoldAndCommit(b *testing.B) {
 		msgs[i] = Message{Seq: uint64(i + 1), Subject: "xportcn.cb.1688.bench._", Header: h, Data: c.Body}
 	}
 	var cpu time.Duration
+	b.ReportAllocs()
+	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		var batches [][]decoded

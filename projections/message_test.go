@@ -106,6 +106,7 @@ func FuzzStreamSeq(f *testing.F) {
 	f.Add("$JS.ACK.S.C.1.42.7.1700000000000000000.3")
 	f.Add("$JS.ACK._.HASH.S.C.1.42.7.1700000000000000000.3.tok")
 	f.Add("$JS.ACK....")
+	f.Add("$JS.ACK.S.C.2.01.2.3.4") // a leading zero
 	f.Fuzz(func(t *testing.T, reply string) {
 		seq, err := streamSeq(reply)
 		if err != nil {
@@ -114,8 +115,15 @@ func FuzzStreamSeq(f *testing.F) {
 		if seq == 0 {
 			t.Fatalf("streamSeq(%q) = 0 without an error", reply)
 		}
-		if !strings.Contains(reply, "."+strconv.FormatUint(seq, 10)) {
-			t.Fatalf("streamSeq(%q) = %d, not a token of it", reply, seq)
+		// The sequence is the 6th token of the 9-token form, the 8th of the
+		// longer one.
+		tokens := strings.Split(reply, ".")
+		at := 5
+		if len(tokens) > 9 {
+			at = 7
+		}
+		if want, err := strconv.ParseUint(tokens[at], 10, 64); err != nil || seq != want {
+			t.Fatalf("streamSeq(%q) = %d, token %d is %q", reply, seq, at, tokens[at])
 		}
 	})
 }

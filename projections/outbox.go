@@ -32,6 +32,9 @@ const maxFactIndex = 9999
 // outbox/<seq>/<nnnn> with one fact, which a store being rebuilt for the new
 // layout still holds while its relay publishes.
 func (s *Store) OutboxAfter(seq uint64, n, limit int) ([]OutboxEntry, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
 	var out []OutboxEntry
 	var err error
 	prefix := []byte("outbox/")

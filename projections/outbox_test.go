@@ -75,8 +75,13 @@ func TestOutboxReadsBothLayouts(t *testing.T) {
 		}
 	}
 	// Outbox(seq, ...) starts with the first fact after callback seq.
-	if got, _ := s.Outbox(4, 1); len(got) != 1 || got[0].Seq != 5 || got[0].N != 0 {
-		t.Fatalf("Outbox(4, 1) = %+v, want fact (5, 0)", got)
+	if got, err := s.Outbox(4, 1); err != nil || len(got) != 1 || got[0].Seq != 5 || got[0].N != 0 {
+		t.Fatalf("Outbox(4, 1) = %+v, %v; want fact (5, 0)", got, err)
+	}
+	for _, from := range []uint64{0, 3, 5} {
+		if got, err := s.OutboxAfter(from, -1, 0); err != nil || len(got) != 0 {
+			t.Fatalf("OutboxAfter(%d, -1, 0) = %+v, %v; want nothing", from, got, err)
+		}
 	}
 	if err := s.db.Set([]byte("outbox/short"), []byte{formatFactsV1, 0}, nil); err != nil {
 		t.Fatal(err)
