@@ -16,16 +16,19 @@ import (
 // the fold started, so the peak does not grow with the stream. At 120 MiB
 // the heap ran into the limit and the collector with it; 180 MiB cost a
 // rebuild ~7 % less CPU for ~10 MiB more peak RSS (bench replay, 300k,
-// --nats-child: 2.58-2.69 against 2.79-2.87 CPU s per 100k callbacks). An embedded
-// NATS server grows too while it serves the whole stream (its block caches:
-// ~150 MiB more at 500k callbacks); held to the fold's budget, the collector
-// ran almost continuously (bench replay, 500k: 32k callbacks/s against 52k),
-// so it gets embeddedNATSBudget besides. Setting GOGC or GOMEMLIMIT in the
+// --nats-child: 2.58-2.69 against 2.79-2.87 CPU s per 100k callbacks).
+//
+// An embedded NATS server grows too while it serves the whole stream (its
+// block caches: ~150 MiB more at 500k callbacks); held to the fold's budget,
+// the collector ran almost continuously (bench replay, 500k: 32k callbacks/s
+// against 52k), so it gets embeddedNATSBudget besides: 60 MiB, so that the
+// two stay at the 240 MiB measured then (at 180 + 120 the process peaked at
+// 446 MiB at 500k, against 384 MiB now). Setting GOGC or GOMEMLIMIT in the
 // environment overrides either.
 const (
 	bulkGCPercent      = 200
 	bulkHeapBudget     = 180 << 20
-	embeddedNATSBudget = 120 << 20
+	embeddedNATSBudget = 60 << 20
 )
 
 // The Go collector settings of the services, serve and project (and of
