@@ -18,7 +18,7 @@ func TestBenchReplaySmall(t *testing.T) {
 		t.Fatalf("bench replay: %v\n%s", err, out)
 	}
 	for _, n := range []string{"2,000", "3,000"} {
-		row := regexp.MustCompile(`(?m)^\s+` + n + `\s+([\d,]+)\s+([\d,]+)\s+(\d\.\d\d) \((\d\.\d\d)-(\d\.\d\d)\)\s+[\d.]+\s+[\d.]+\s+[1-9]\d* MiB\s+[1-9]\d* MiB\s*$`)
+		row := regexp.MustCompile(`(?m)^\s+` + n + `\s+([\d,]+)\s+([\d,]+)\s+(\d\.\d\d) \((\d\.\d\d)-(\d\.\d\d)\)\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+[1-9]\d* MiB\s+[1-9]\d* MiB\s*$`)
 		m := row.FindStringSubmatch(string(out))
 		if m == nil {
 			t.Fatalf("no result row for N=%s in:\n%s", n, out)

@@ -103,6 +103,10 @@ type replayRow struct {
 	RatioMin, RatioMax float64
 	Full               time.Duration // wall time of a full phase
 	FullCPU            time.Duration // this process's CPU time in a full phase
+	// Close is the wall time of closing the rebuilt store after a full
+	// phase: its last flush and compaction, which a rebuild does before the
+	// swap and the full phase does not include.
+	Close time.Duration
 	// Peak RSS of the first round, as a rebuild process sees it: later
 	// rounds start from what the C allocator kept of the one before
 	// (Pebble's memtables and cache live outside the Go heap).
@@ -112,8 +116,8 @@ type replayRow struct {
 
 // replayRound is what one round of raw then full measured.
 type replayRound struct {
-	raw, full, fullCPU time.Duration
-	rawRate, fullRate  float64
+	raw, full, fullCPU, close time.Duration
+	rawRate, fullRate         float64
 }
 
 // median returns the median of xs (the mean of the two middle ones for an
@@ -147,7 +151,7 @@ func benchReplay(ctx context.Context, sizes []int, seed uint64, natsChild bool, 
 		rows = append(rows, row)
 	}
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	header := "N\traw callbacks/s\tfull callbacks/s\tfull/raw\tfull seconds\tfull CPU s/100k\traw peak RSS\tfull peak RSS\t"
+	header := "N\traw callbacks/s\tfull callbacks/s\tfull/raw\tfull seconds\tfull CPU s/100k\tclose seconds\traw peak RSS\tfull peak RSS\t"
 	if natsChild {
 		header += "NATS peak RSS\t"
 	}
@@ -157,9 +161,9 @@ func benchReplay(ctx context.Context, sizes []int, seed uint64, natsChild bool, 
 		if rounds > 1 {
 			ratio += fmt.Sprintf(" (%.2f-%.2f)", r.RatioMin, r.RatioMax)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.1f\t%.2f\t%d MiB\t%d MiB\t", fmtCount(uint64(r.N)), fmtCount(uint64(r.RawRate)),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.1f\t%.2f\t%.1f\t%d MiB\t%d MiB\t", fmtCount(uint64(r.N)), fmtCount(uint64(r.RawRate)),
 			fmtCount(uint64(r.FullRate)), ratio, r.Full.Seconds(), r.FullCPU.Seconds()*1e5/float64(r.N),
-			r.RawRSS>>20, r.FullRSS>>20)
+			r.Close.Seconds(), r.RawRSS>>20, r.FullRSS>>20)
 		if natsChild {
 			fmt.Fprintf(tw, "%d MiB\t", r.NATSRSS>>20)
 		}
@@ -242,14 +246,14 @@ func replayOnce(ctx context.Context, n int, seed uint64, natsChild bool, rounds 
 		got = append(got, round)
 	}
 	var raws, fulls, ratios []float64
-	var walls, cpus []time.Duration
+	var walls, cpus, closes []time.Duration
 	for _, g := range got {
 		raws, fulls, ratios = append(raws, g.rawRate), append(fulls, g.fullRate), append(ratios, g.fullRate/g.rawRate)
-		walls, cpus = append(walls, g.full), append(cpus, g.fullCPU)
+		walls, cpus, closes = append(walls, g.full), append(cpus, g.fullCPU), append(closes, g.close)
 	}
 	row.RawRate, row.FullRate, row.Ratio = median(raws), median(fulls), median(ratios)
 	row.RatioMin, row.RatioMax = ratios[0], ratios[len(ratios)-1] // median sorted them
-	row.Full, row.FullCPU = median(walls), median(cpus)
+	row.Full, row.FullCPU, row.Close = median(walls), median(cpus), median(closes)
 	return row, nil
 }
 
@@ -302,9 +306,11 @@ func measureRound(ctx context.Context, js jetstream.JetStream, n int, dir, natsP
 		}
 	}
 	cp, _ := store.Checkpoint()
+	closing := time.Now()
 	if err := store.Close(); err != nil {
 		return round, err
 	}
+	round.close = time.Since(closing)
 	if cp != uint64(n) {
 		return round, fmt.Errorf("the rebuild stopped at %d of %d", cp, n)
 	}
