@@ -1,0 +1,67 @@
+package projections
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/cockroachdb/pebble/v2"
+)
+
+// TestBulkStoreClosesWithAShallowL0: a rebuilt store is swapped in as a live
+// store, which stops writes at 12 L0 sublevels; a rebuild compacts only at
+// 16, so Close compacts a deeper L0 first.
+func TestBulkStoreClosesWithAShallowL0(t *testing.T) {
+	for _, c := range []struct {
+		flushes   int
+		compacted bool
+	}{{3, false}, {maxL0AtSwap + 4, true}} {
+		t.Run(fmt.Sprintf("%dFlushes", c.flushes), func(t *testing.T) {
+			// Pebble compacts small tables early on its own; a rebuild's
+			// 32 MiB ones it lets pile up to 16 sublevels.
+			testPebbleOptions = func(o *pebble.Options) { o.DisableAutomaticCompactions = true }
+			defer func() { testPebbleOptions = nil }()
+			dir := t.TempDir()
+			s, err := openBulkStore(dir, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Each flush writes the same keys: a table overlapping all the
+			// others, one more sublevel.
+			for f := range c.flushes {
+				for k := range 100 {
+					if err := s.db.Set(fmt.Appendf(nil, "refund/1688/TQ%d", k), fmt.Appendf(nil, "v%d", f), pebble.NoSync); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if err := s.db.Flush(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got := s.db.Metrics().Levels[0].Sublevels; got != int32(c.flushes) {
+				t.Fatalf("%d L0 sublevels before Close, want %d", got, c.flushes)
+			}
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			db, err := pebble.Open(dir, &pebble.Options{ReadOnly: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			// A read-only database does not count sublevels; each flush
+			// here wrote one table.
+			got := db.Metrics().Levels[0].TablesCount
+			if want := map[bool]int64{true: 0, false: int64(c.flushes)}[c.compacted]; got != want {
+				t.Fatalf("%d L0 tables after Close, want %d", got, want)
+			}
+			v, closer, err := db.Get([]byte("refund/1688/TQ7"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer closer.Close()
+			if want := fmt.Sprintf("v%d", c.flushes-1); string(v) != want {
+				t.Fatalf("value %q after Close, want %q", v, want)
+			}
+		})
+	}
+}
