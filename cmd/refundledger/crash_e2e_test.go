@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -101,7 +102,14 @@ func TestProjectorSurvivesSIGKILL(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.waitCaughtUp(t, info.State.LastSeq)
-	time.Sleep(500 * time.Millisecond) // the relay catches up with the outbox
+	// The relay catches up with the outbox: as many events as facts (the
+	// check below compares with the outbox itself).
+	_, b := s.get(t, "/v1/status")
+	var st struct{ Counts struct{ Facts uint64 } }
+	if err := json.Unmarshal(b, &st); err != nil || st.Counts.Facts == 0 {
+		t.Fatalf("status %s: %v", b, err)
+	}
+	eventCount(t, js, st.Counts.Facts)
 	cmd.Process.Signal(syscall.SIGTERM)
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("project: %v\n%s", err, stderr.String())
