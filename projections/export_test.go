@@ -3,6 +3,9 @@ package projections
 // CPUTime is cpuTime for the benchmarks of the external test package.
 var CPUTime = cpuTime
 
+// StreamSeq is streamSeq, for a test against a real consumer.
+var StreamSeq = streamSeq
+
 // SetFoldVersion lets tests pretend a projection was built by another fold.
 func (s *Store) SetFoldVersion(v string) error {
 	return s.db.Set(keyFoldVersion, []byte(v), nil)

@@ -17,6 +17,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"refundledger/ledger/simulate"
 	"refundledger/projections"
 	"refundledger/proto"
 )
@@ -280,4 +281,26 @@ func (e *env) projectAll(t testing.TB) (*projections.Store, []projections.Outbox
 		t.Fatal(err)
 	}
 	return store, outbox
+}
+
+// publishSimulated stores simulated traffic the way the ingester does.
+func (e *env) publishSimulated(t testing.TB, opts simulate.Options) {
+	t.Helper()
+	for _, cb := range simulate.Generate(opts) {
+		m := nats.NewMsg("xportcn.cb.sim")
+		m.Data = cb.Body
+		m.Header.Set(proto.HeaderReceivedAt, time.UnixMilli(cb.DeliverAt).UTC().Format(time.RFC3339Nano))
+		if _, err := e.js.PublishMsg(context.Background(), m); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// overRefund is the seed refund (167.00) renamed to refund TQ142969441872889499
+// of the fixtures' order, which they pay 100.00: its callback makes the order
+// over-refunded.
+func overRefund(t testing.TB) []byte {
+	seed := fixture(t, "1688-refund-refundonly-success.json")
+	return bytes.ReplaceAll(bytes.ReplaceAll(seed, []byte("TQ142969441872889407"), []byte("TQ142969441872889499")),
+		[]byte(`"orderId": 2044420321024880794`), []byte(`"orderId": 3305075341149134260`))
 }

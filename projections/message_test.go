@@ -1,15 +1,9 @@
 package projections
 
 import (
-	"context"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/nats-io/nats-server/v2/server"
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 )
 
 func TestStreamSeq(t *testing.T) {
@@ -39,63 +33,6 @@ func TestStreamSeq(t *testing.T) {
 		}
 		if err != nil || got != c.want {
 			t.Errorf("streamSeq(%q) = %d, %v; want %d", c.reply, got, err, c.want)
-		}
-	}
-}
-
-// TestStreamSeqAgreesWithMetadata reads real deliveries of an ordered
-// consumer, the projector's, and compares with jetstream's own parser.
-func TestStreamSeqAgreesWithMetadata(t *testing.T) {
-	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: server.RANDOM_PORT, JetStream: true, StoreDir: t.TempDir(), NoLog: true, NoSigs: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go ns.Start()
-	if !ns.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats not ready")
-	}
-	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
-	nc, err := nats.Connect(ns.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	stream, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "S", Subjects: []string{"s.>"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	const n = 50
-	for i := range n {
-		if _, err := js.Publish(ctx, "s."+strconv.Itoa(i%3), []byte("x")); err != nil {
-			t.Fatal(err)
-		}
-	}
-	cons, err := stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: 7})
-	if err != nil {
-		t.Fatal(err)
-	}
-	it, err := cons.Messages()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer it.Stop()
-	for want := uint64(7); want <= n; want++ {
-		msg, err := it.Next()
-		if err != nil {
-			t.Fatal(err)
-		}
-		meta, err := msg.Metadata()
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := streamSeq(msg.Reply())
-		if err != nil || got != meta.Sequence.Stream || got != want {
-			t.Fatalf("streamSeq(%q) = %d, %v; metadata says %d, want %d", msg.Reply(), got, err, meta.Sequence.Stream, want)
 		}
 	}
 }

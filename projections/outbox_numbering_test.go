@@ -1,18 +1,12 @@
 package projections_test
 
 import (
-	"bytes"
-	"context"
 	"fmt"
 	"os"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/nats-io/nats.go"
 
 	"refundledger/ledger/simulate"
-	"refundledger/proto"
 )
 
 // TestOutboxNumberingIsStable: the relay's position in REFUND_EVENTS is a
@@ -28,17 +22,8 @@ func TestOutboxNumberingIsStable(t *testing.T) {
 	for _, name := range []string{"1688-order-create.json", "1688-order-pay-success.json"} {
 		e.publish(t, fixture(t, name))
 	}
-	seed := fixture(t, "1688-refund-refundonly-success.json")
-	e.publish(t, bytes.ReplaceAll(bytes.ReplaceAll(seed, []byte("TQ142969441872889407"), []byte("TQ142969441872889499")),
-		[]byte(`"orderId": 2044420321024880794`), []byte(`"orderId": 3305075341149134260`)))
-	for _, cb := range simulate.Generate(simulate.Options{Seed: 5, Orders: 150, DupRate: 0.1, RetryRate: 0.1, Shuffle: true}) {
-		m := nats.NewMsg("xportcn.cb.sim")
-		m.Data = cb.Body
-		m.Header.Set(proto.HeaderReceivedAt, time.UnixMilli(cb.DeliverAt).UTC().Format(time.RFC3339Nano))
-		if _, err := e.js.PublishMsg(context.Background(), m); err != nil {
-			t.Fatal(err)
-		}
-	}
+	e.publish(t, overRefund(t))
+	e.publishSimulated(t, simulate.Options{Seed: 5, Orders: 150, DupRate: 0.1, RetryRate: 0.1, Shuffle: true})
 	_, outbox := e.projectAll(t)
 	var got strings.Builder
 	for _, o := range outbox {

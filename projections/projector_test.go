@@ -134,3 +134,42 @@ func TestProjectorWaitsForNATS(t *testing.T) {
 	}
 	requireRidesOutNATS(t, srv, "projector", p.Run, func() bool { return p.Checkpoint() >= 1 })
 }
+
+// TestStreamSeqAgreesWithMetadata reads the deliveries of an ordered consumer,
+// the projector's kind, and compares the stream sequence the projector reads
+// from the reply subject with jetstream's own parser.
+func TestStreamSeqAgreesWithMetadata(t *testing.T) {
+	e := mustEnv(t)
+	const n = 50
+	for i := range n {
+		e.publish(t, variant(t, i%3, "waitselleragree"))
+	}
+	ctx := context.Background()
+	stream, err := e.js.Stream(ctx, streamName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cons, err := stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	it, err := cons.Messages()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer it.Stop()
+	for want := uint64(7); want <= n; want++ {
+		msg, err := it.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		meta, err := msg.Metadata()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := projections.StreamSeq(msg.Reply())
+		if err != nil || got != meta.Sequence.Stream || got != want {
+			t.Fatalf("StreamSeq(%q) = %d, %v; metadata says %d, want %d", msg.Reply(), got, err, meta.Sequence.Stream, want)
+		}
+	}
+}

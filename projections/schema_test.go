@@ -5,14 +5,11 @@ import (
 	"context"
 	"os"
 	"testing"
-	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"refundledger/ledger/simulate"
 	"refundledger/projections"
-	"refundledger/proto"
 )
 
 // TestEventsMatchTheirSchema publishes the facts of the fixtures and of
@@ -51,16 +48,8 @@ func TestEventsMatchTheirSchema(t *testing.T) {
 	// 167.00 on the fixtures' order paid 100.00 (over_refund).
 	seed := fixture(t, "1688-refund-refundonly-success.json")
 	e.publish(t, bytes.Replace(seed, []byte(`"operateRemark": "退款成功"`), []byte(`"operateRemark": "refund ok"`), 1))
-	e.publish(t, bytes.ReplaceAll(bytes.ReplaceAll(seed, []byte("TQ142969441872889407"), []byte("TQ142969441872889499")),
-		[]byte(`"orderId": 2044420321024880794`), []byte(`"orderId": 3305075341149134260`)))
-	for _, cb := range simulate.Generate(simulate.Options{Seed: 11, Orders: 120, DupRate: 0.2, RetryRate: 0.2, Shuffle: true}) {
-		m := nats.NewMsg("xportcn.cb.sim")
-		m.Data = cb.Body
-		m.Header.Set(proto.HeaderReceivedAt, time.UnixMilli(cb.DeliverAt).UTC().Format(time.RFC3339Nano))
-		if _, err := e.js.PublishMsg(ctx, m); err != nil {
-			t.Fatal(err)
-		}
-	}
+	e.publish(t, overRefund(t))
+	e.publishSimulated(t, simulate.Options{Seed: 11, Orders: 120, DupRate: 0.2, RetryRate: 0.2, Shuffle: true})
 	store, outbox := e.projectAll(t)
 	e.relayUntil(t, store, len(outbox), 1)
 
