@@ -101,8 +101,14 @@ type replayRow struct {
 	RawRate, FullRate  float64 // callbacks/s
 	Ratio              float64 // of the rounds' full/raw
 	RatioMin, RatioMax float64
-	Full               time.Duration // wall time of a full phase
-	FullCPU            time.Duration // this process's CPU time in a full phase
+	// CPURatio is the median of the rounds' full/raw by CPU (see
+	// replayRound.cpuRatio).
+	CPURatio        float64
+	Full            time.Duration // wall time of a full phase
+	RawCPU, FullCPU time.Duration // this process's CPU time in a phase
+	// The NATS server's CPU time in a phase, when it runs in a child
+	// process (embedded, it is in RawCPU and FullCPU).
+	RawNATSCPU, FullNATSCPU time.Duration
 	// Close is the wall time of closing the rebuilt store after a full
 	// phase: its last flush and compaction, which a rebuild does before the
 	// swap and the full phase does not include.
@@ -116,8 +122,18 @@ type replayRow struct {
 
 // replayRound is what one round of raw then full measured.
 type replayRound struct {
-	raw, full, fullCPU, close time.Duration
-	rawRate, fullRate         float64
+	raw, full, close        time.Duration // wall times
+	rawCPU, fullCPU         time.Duration // this process
+	rawNATSCPU, fullNATSCPU time.Duration // the NATS child (0 when embedded)
+	rawRate, fullRate       float64
+}
+
+// cpuRatio is the round's full/raw by CPU: the CPU time of the raw phase
+// over that of the full phase, NATS included. It is what full/raw would be if
+// both phases were limited by the CPU alone, and it does not depend on how
+// much of the machine the neighbours took during each phase.
+func (r replayRound) cpuRatio() float64 {
+	return (r.rawCPU + r.rawNATSCPU).Seconds() / (r.fullCPU + r.fullNATSCPU).Seconds()
 }
 
 // median returns the median of xs (the mean of the two middle ones for an
@@ -150,20 +166,45 @@ func benchReplay(ctx context.Context, sizes []int, seed uint64, natsChild bool, 
 		}
 		rows = append(rows, row)
 	}
-	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	header := "N\traw callbacks/s\tfull callbacks/s\tfull/raw\tfull seconds\tfull CPU s/100k\tclose seconds\traw peak RSS\tfull peak RSS\t"
-	if natsChild {
-		header += "NATS peak RSS\t"
+	if err := replayTables(out, rows, natsChild, rounds); err != nil {
+		return err
 	}
-	fmt.Fprintln(tw, header)
+	return nil
+}
+
+// replayTables prints the rows: speed first, then what each phase cost.
+func replayTables(out io.Writer, rows []replayRow, natsChild bool, rounds int) error {
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "N\traw callbacks/s\tfull callbacks/s\tfull/raw\tfull/raw by CPU\tfull seconds\tclose seconds\t")
 	for _, r := range rows {
 		ratio := fmt.Sprintf("%.2f", r.Ratio)
 		if rounds > 1 {
 			ratio += fmt.Sprintf(" (%.2f-%.2f)", r.RatioMin, r.RatioMax)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.1f\t%.2f\t%.1f\t%d MiB\t%d MiB\t", fmtCount(uint64(r.N)), fmtCount(uint64(r.RawRate)),
-			fmtCount(uint64(r.FullRate)), ratio, r.Full.Seconds(), r.FullCPU.Seconds()*1e5/float64(r.N),
-			r.Close.Seconds(), r.RawRSS>>20, r.FullRSS>>20)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.2f\t%.1f\t%.1f\t\n", fmtCount(uint64(r.N)), fmtCount(uint64(r.RawRate)),
+			fmtCount(uint64(r.FullRate)), ratio, r.CPURatio, r.Full.Seconds(), r.Close.Seconds())
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintln(out)
+	tw = tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
+	header := "N\traw CPU s/100k\tfull CPU s/100k\t"
+	if natsChild {
+		header += "NATS raw CPU s/100k\tNATS full CPU s/100k\t"
+	}
+	header += "raw peak RSS\tfull peak RSS\t"
+	if natsChild {
+		header += "NATS peak RSS\t"
+	}
+	fmt.Fprintln(tw, header)
+	per100k := func(r replayRow, d time.Duration) string { return fmt.Sprintf("%.2f", d.Seconds()*1e5/float64(r.N)) }
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t", fmtCount(uint64(r.N)), per100k(r, r.RawCPU), per100k(r, r.FullCPU))
+		if natsChild {
+			fmt.Fprintf(tw, "%s\t%s\t", per100k(r, r.RawNATSCPU), per100k(r, r.FullNATSCPU))
+		}
+		fmt.Fprintf(tw, "%d MiB\t%d MiB\t", r.RawRSS>>20, r.FullRSS>>20)
 		if natsChild {
 			fmt.Fprintf(tw, "%d MiB\t", r.NATSRSS>>20)
 		}
@@ -172,7 +213,15 @@ func benchReplay(ctx context.Context, sizes []int, seed uint64, natsChild bool, 
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintf(out, "medians of %d rounds (raw then full, in turn); full/raw: median of the rounds' ratios (range); RSS: peak in the first round\n", rounds)
+	where := "this process, NATS embedded in it"
+	if natsChild {
+		where = "this process, and the NATS server in its own"
+	}
+	_, err := fmt.Fprintf(out, `medians of %d rounds (raw then full, in turn)
+full/raw: median of the rounds' ratios of callbacks/s (range)
+full/raw by CPU: median of the rounds' raw CPU / full CPU, NATS included: the ratio if both phases were limited by CPU alone
+CPU: %s; RSS: peak in the first round
+`, rounds, where)
 	return err
 }
 
@@ -245,15 +294,21 @@ func replayOnce(ctx context.Context, n int, seed uint64, natsChild bool, rounds 
 		}
 		got = append(got, round)
 	}
-	var raws, fulls, ratios []float64
-	var walls, cpus, closes []time.Duration
+	var raws, fulls, ratios, cpuRatios []float64
+	var walls, closes, rawCPUs, fullCPUs, rawNATS, fullNATS []time.Duration
 	for _, g := range got {
 		raws, fulls, ratios = append(raws, g.rawRate), append(fulls, g.fullRate), append(ratios, g.fullRate/g.rawRate)
-		walls, cpus, closes = append(walls, g.full), append(cpus, g.fullCPU), append(closes, g.close)
+		cpuRatios = append(cpuRatios, g.cpuRatio())
+		walls, closes = append(walls, g.full), append(closes, g.close)
+		rawCPUs, fullCPUs = append(rawCPUs, g.rawCPU), append(fullCPUs, g.fullCPU)
+		rawNATS, fullNATS = append(rawNATS, g.rawNATSCPU), append(fullNATS, g.fullNATSCPU)
 	}
 	row.RawRate, row.FullRate, row.Ratio = median(raws), median(fulls), median(ratios)
 	row.RatioMin, row.RatioMax = ratios[0], ratios[len(ratios)-1] // median sorted them
-	row.Full, row.FullCPU, row.Close = median(walls), median(cpus), median(closes)
+	row.CPURatio = median(cpuRatios)
+	row.Full, row.Close = median(walls), median(closes)
+	row.RawCPU, row.FullCPU = median(rawCPUs), median(fullCPUs)
+	row.RawNATSCPU, row.FullNATSCPU = median(rawNATS), median(fullNATS)
 	return row, nil
 }
 
@@ -264,7 +319,7 @@ func measureRound(ctx context.Context, js jetstream.JetStream, n int, dir, natsP
 	runtime.GC()
 	debug.FreeOSMemory()
 	resetPeakRSS("self")
-	start := time.Now()
+	start, cpu, natsCPU := time.Now(), cpuTime(), procCPU(natsPID)
 	var read int
 	var err error
 	pprof.Do(ctx, pprof.Labels("phase", "raw"), func(ctx context.Context) {
@@ -273,7 +328,7 @@ func measureRound(ctx context.Context, js jetstream.JetStream, n int, dir, natsP
 	if err != nil {
 		return round, err
 	}
-	round.raw = time.Since(start)
+	round.raw, round.rawCPU, round.rawNATSCPU = time.Since(start), cpuTime()-cpu, procCPU(natsPID)-natsCPU
 	round.rawRate = float64(read) / round.raw.Seconds()
 	if row.RawRSS == 0 {
 		row.RawRSS = peakRSS("self")
@@ -286,7 +341,7 @@ func measureRound(ctx context.Context, js jetstream.JetStream, n int, dir, natsP
 		resetPeakRSS(natsPID)
 	}
 	bar := newProgress(errOut, "full", "callbacks")
-	start, cpu := time.Now(), cpuTime()
+	start, cpu, natsCPU = time.Now(), cpuTime(), procCPU(natsPID)
 	var store *projections.Store
 	pprof.Do(ctx, pprof.Labels("phase", "full"), func(ctx context.Context) {
 		store, err = projections.Rebuild(ctx, projections.RebuildConfig{
@@ -298,7 +353,7 @@ func measureRound(ctx context.Context, js jetstream.JetStream, n int, dir, natsP
 	if err != nil {
 		return round, err
 	}
-	round.full, round.fullCPU = time.Since(start), cpuTime()-cpu
+	round.full, round.fullCPU, round.fullNATSCPU = time.Since(start), cpuTime()-cpu, procCPU(natsPID)-natsCPU
 	if row.FullRSS == 0 {
 		row.FullRSS = peakRSS("self")
 		if natsPID != "" {
