@@ -10,7 +10,8 @@ DATA      ?= ./data
 # deadline exceeded" without any failing input (golang/go#75804, Go 1.26).
 FUZZTIME  ?= 20000x
 # Every fuzz target (FuzzXxx in a _test.go file). `make fuzz` runs each for FUZZTIME.
-FUZZ_TARGETS := $(shell grep -ho '^func Fuzz[A-Za-z0-9_]*' --include='*_test.go' -r proto ledger ingest projections 2>/dev/null | sort -u | sed 's/func //')
+FUZZ_DIRS    := proto ledger ingest projections cmd
+FUZZ_TARGETS := $(shell grep -ho '^func Fuzz[A-Za-z0-9_]*' --include='*_test.go' -r $(FUZZ_DIRS) 2>/dev/null | sort -u | sed 's/func //')
 
 .PHONY: run build test vet fmtcheck unit fuzz bench clean
 
@@ -39,7 +40,7 @@ unit:
 fuzz:
 	@mkdir -p bin
 	@set -e; for name in $(FUZZ_TARGETS); do \
-		pkg=$$(grep -rl "^func $$name(" --include='*_test.go' proto ledger ingest projections | head -1 | xargs dirname); \
+		pkg=$$(grep -rl "^func $$name(" --include='*_test.go' $(FUZZ_DIRS) | head -1 | xargs dirname); \
 		echo "fuzz $$name ($$pkg, $(FUZZTIME))"; \
 		$(GO) test -run='^$$' -fuzz="^$$name$$" -fuzztime=$(FUZZTIME) ./$$pkg > bin/fuzz.log 2>&1 || { cat bin/fuzz.log; exit 1; }; \
 	done

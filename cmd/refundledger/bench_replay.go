@@ -44,13 +44,16 @@ that the neighbours' load falls on both alike)
   raw   read every message with a consumer and decode only the envelope;
   full  rebuild the projection from scratch (decode, fold, Pebble).
 It prints the median callbacks/s of both, the median of the rounds' full/raw
-ratios with their range, the full phase's CPU time per 100k callbacks (this
-process; steadier than rates on a shared machine) and each phase's peak RSS in
+ratios with their range, and full/raw by CPU: the CPU time of a raw phase over
+that of a full one, NATS included, which is what full/raw would be if both
+phases were limited by the CPU alone (steadier than rates on a shared
+machine). Then each phase's CPU time per 100k callbacks and its peak RSS in
 the first round (as a rebuild process sees it). Given several sizes, each is
 measured by a process of its own, so no row's memory includes another's.
-NATS is embedded, as in serve, so that RSS includes the server; with
---nats-child the server runs in a child process, the RSS of the phases is the
-reader's and the projection's alone, and the server's is printed beside.`,
+NATS is embedded, as in serve, so that CPU and RSS include the server; with
+--nats-child the server runs in a child process, the figures of the phases
+are the reader's and the projection's alone, and the server's are printed
+beside.`,
 		Example: "  refundledger bench replay --n 100000,500000",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -166,10 +169,7 @@ func benchReplay(ctx context.Context, sizes []int, seed uint64, natsChild bool, 
 		}
 		rows = append(rows, row)
 	}
-	if err := replayTables(out, rows, natsChild, rounds); err != nil {
-		return err
-	}
-	return nil
+	return replayTables(out, rows, natsChild, rounds)
 }
 
 // replayTables prints the rows: speed first, then what each phase cost.

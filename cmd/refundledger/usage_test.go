@@ -48,3 +48,22 @@ func TestProcCPUAgreesWithGetrusage(t *testing.T) {
 		t.Error("want 0 for no process")
 	}
 }
+
+// FuzzParseProcStatCPU: any text gives a duration that is never negative,
+// and a stat line built around any command name gives back its utime and
+// stime.
+func FuzzParseProcStatCPU(f *testing.F) {
+	f.Add("4242 (refundledger) S 1 4242 4242 0 -1 4194560 9137 0 0 0 250 31 0 0 20 0", "a (b) c", uint32(250), uint32(31))
+	f.Add(")", "", uint32(0), uint32(0))
+	f.Fuzz(func(t *testing.T, stat, comm string, utime, stime uint32) {
+		if d := parseProcStatCPU(stat); d < 0 {
+			t.Fatalf("parseProcStatCPU(%q) = %v", stat, d)
+		}
+		line := "7 (" + comm + ") R 1 7 7 0 -1 0 0 0 0 0 " + strconv.FormatUint(uint64(utime), 10) + " " +
+			strconv.FormatUint(uint64(stime), 10) + " 0 0 20 0 1 0 9 0 0\n"
+		want := time.Duration(uint64(utime)+uint64(stime)) * 10 * time.Millisecond
+		if got := parseProcStatCPU(line); got != want {
+			t.Fatalf("parseProcStatCPU(%q) = %v, want %v", line, got, want)
+		}
+	})
+}
