@@ -64,9 +64,13 @@ func (s *factSet) novel() bool {
 		begin = end
 	}
 	if s.ends == nil {
-		s.ends = make([]int, 0, s.max)
-		s.fresh = make([]Fact, 0, s.max)
-		s.ids = make([]byte, 0, s.max*(len(id)+8))
+		// A record re-derives all its facts on every callback and most of
+		// them were emitted before: room for a few fresh ones, grown when
+		// there are more (a record seen for the first time).
+		n := min(s.max, 4)
+		s.ends = make([]int, 0, n)
+		s.fresh = make([]Fact, 0, n)
+		s.ids = make([]byte, 0, n*(len(id)+8))
 	}
 	s.ids = append(s.ids, id...)
 	s.ends = append(s.ends, len(s.ids))

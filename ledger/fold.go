@@ -25,9 +25,13 @@ type folded struct {
 // digest), so that the state depends on the set of callbacks only
 // (DESIGN.md invariant 3).
 func foldRefund(snaps []Snapshot) folded {
-	ordered := make([]*Snapshot, len(snaps))
+	var orderedBuf [8]*Snapshot // most refunds have a few snapshots: no allocation
+	ordered := orderedBuf[:0]
+	if len(snaps) > len(orderedBuf) {
+		ordered = make([]*Snapshot, 0, len(snaps))
+	}
 	for i := range snaps {
-		ordered[i] = &snaps[i]
+		ordered = append(ordered, &snaps[i])
 	}
 	slices.SortFunc(ordered, cmpAuthority)
 	f := folded{auth: ordered[len(ordered)-1]}
@@ -35,7 +39,11 @@ func foldRefund(snaps []Snapshot) folded {
 	// 3.1 Union by id. "The first" version of an operation is the one in the
 	// least authoritative snapshot listing it; a different version later is
 	// recorded once per operation.
-	ops := make([]proto.Operation, 0, len(f.auth.Refund.Operations))
+	var opsBuf [8]proto.Operation // scratch, as ordered
+	ops := opsBuf[:0]
+	if n := len(f.auth.Refund.Operations); n > len(opsBuf) {
+		ops = make([]proto.Operation, 0, n)
+	}
 	var changed []string
 	for _, s := range ordered {
 		for _, op := range s.Refund.Operations {

@@ -155,8 +155,15 @@ func (rec OrderRecord) refold() (OrderRecord, []Fact) {
 
 // foldState folds the order's messages and refund links into its state.
 func (rec OrderRecord) foldState() Order {
-	ordered := slices.Clone(rec.Messages)
-	slices.SortFunc(ordered, func(a, b OrderSnapshot) int {
+	var buf [8]*OrderSnapshot // most orders have a few messages: no allocation
+	ordered := buf[:0]
+	if len(rec.Messages) > len(buf) {
+		ordered = make([]*OrderSnapshot, 0, len(rec.Messages))
+	}
+	for i := range rec.Messages {
+		ordered = append(ordered, &rec.Messages[i])
+	}
+	slices.SortFunc(ordered, func(a, b *OrderSnapshot) int {
 		if a.PushedAt != b.PushedAt {
 			return cmp.Compare(a.PushedAt, b.PushedAt)
 		}

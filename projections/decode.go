@@ -2,6 +2,7 @@ package projections
 
 import (
 	"runtime"
+	"slices"
 	"sync"
 
 	"refundledger/ledger"
@@ -56,9 +57,11 @@ func decode(m Message) decoded {
 	return d
 }
 
-// decodeAll decodes msgs on every core and returns them in the same order.
-func decodeAll(msgs []Message) []decoded {
-	out := make([]decoded, len(msgs))
+// decodeAll decodes msgs on every core and returns them in the same order,
+// in the memory of into when it is large enough (into's contents are
+// overwritten; nil allocates).
+func decodeAll(msgs []Message, into []decoded) []decoded {
+	out := slices.Grow(into[:0], len(msgs))[:len(msgs)]
 	workers := min(runtime.GOMAXPROCS(0), (len(msgs)+63)/64)
 	if workers <= 1 {
 		for i, m := range msgs {

@@ -32,7 +32,7 @@ func BenchmarkFoldAndCommit(b *testing.B) {
 		b.StopTimer()
 		var batches [][]decoded
 		for lo := 0; lo < len(msgs); lo += DefaultMaxBatch {
-			batches = append(batches, decodeAll(msgs[lo:min(lo+DefaultMaxBatch, len(msgs))]))
+			batches = append(batches, decodeAll(msgs[lo:min(lo+DefaultMaxBatch, len(msgs))], nil))
 		}
 		store, err := openBulkStore(filepath.Join(b.TempDir(), "p"), nil)
 		if err != nil {

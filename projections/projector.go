@@ -114,12 +114,16 @@ func (p *Projector) Run(ctx context.Context) error {
 	// commit (one goroutine, stream order).
 	msgs := make(chan Message, p.cfg.MaxBatch)
 	batches := make(chan []decoded, 1)
+	// Folded batches go back to the decoder, to be decoded into again: a
+	// batch of decoded messages is a few hundred KB, allocated per batch
+	// otherwise. Nothing of a decoded message is kept once it is folded.
+	spare := make(chan []decoded, 2)
 	readErr := make(chan error, 1)
 	stop := make(chan struct{})
 	var stages sync.WaitGroup
 	stages.Add(2)
 	go func() { defer stages.Done(); readErr <- p.read(it, msgs, stop) }()
-	go func() { defer stages.Done(); p.decodeStage(msgs, batches, stop) }()
+	go func() { defer stages.Done(); p.decodeStage(msgs, batches, spare, stop) }()
 	defer func() {
 		close(stop)
 		it.Stop()
@@ -157,6 +161,10 @@ func (p *Projector) Run(ctx context.Context) error {
 		if err != nil {
 			return errors.Join(err, waitCommit())
 		}
+		select {
+		case spare <- batch:
+		default:
+		}
 		if err := waitCommit(); err != nil {
 			return err
 		}
@@ -182,10 +190,13 @@ func (p *Projector) reachedUntil() bool {
 }
 
 // decodeStage groups the messages waiting into batches of up to MaxBatch
-// (never past Until) and decodes each batch on every core.
-func (p *Projector) decodeStage(msgs <-chan Message, out chan<- []decoded, stop <-chan struct{}) {
+// (never past Until) and decodes each batch on every core, into a slice
+// from spare when there is one.
+func (p *Projector) decodeStage(msgs <-chan Message, out chan<- []decoded, spare <-chan []decoded, stop <-chan struct{}) {
+	var batch []Message // reused: decodeAll copies the messages
 	for {
-		var batch []Message
+		clear(batch) // let the last batch's messages go
+		batch = batch[:0]
 		select {
 		case <-stop:
 			return
@@ -210,8 +221,13 @@ func (p *Projector) decodeStage(msgs <-chan Message, out chan<- []decoded, stop 
 				continue
 			}
 		}
+		var into []decoded
 		select {
-		case out <- decodeAll(batch):
+		case into = <-spare:
+		default:
+		}
+		select {
+		case out <- decodeAll(batch, into):
 		case <-stop:
 			return
 		}
