@@ -163,11 +163,15 @@ func decodeOperationsAt(b []byte, i, depth int) (ops []Operation, end int, err e
 	if depth+1 >= maxDepth {
 		return nil, -1, syntaxErr(b, i, "nesting too deep")
 	}
-	ops = make([]Operation, 0, 8)
 	j := skipSpace(b, i+1)
 	if j < len(b) && b[j] == ']' {
-		return ops, j + 1, nil
+		return []Operation{}, j + 1, nil
 	}
+	// Decoded into scratch on the stack, then copied at its length: the
+	// list is kept as long as its refund's record, and its length is not
+	// known before the end.
+	var scratch [16]Operation
+	list := scratch[:0]
 	var opErr error
 	for {
 		if j < len(b) && b[j] == '{' && opErr == nil {
@@ -177,7 +181,7 @@ func decodeOperationsAt(b []byte, i, depth int) (ops []Operation, end int, err e
 			case it.err != nil:
 				return nil, -1, it.err
 			case err != nil:
-				opErr = fmt.Errorf("operation %d: %w", len(ops), err)
+				opErr = fmt.Errorf("operation %d: %w", len(list), err)
 				if !it.done { // stopped early: validate the rest of it
 					if j, err = valueEnd(b, j, depth+1); err != nil {
 						return nil, -1, err
@@ -186,7 +190,7 @@ func decodeOperationsAt(b []byte, i, depth int) (ops []Operation, end int, err e
 					j = it.end
 				}
 			default:
-				ops = append(ops, op)
+				list = append(list, op)
 				j = it.end
 			}
 		} else {
@@ -195,7 +199,7 @@ func decodeOperationsAt(b []byte, i, depth int) (ops []Operation, end int, err e
 				return nil, -1, err
 			}
 			if opErr == nil {
-				opErr = fmt.Errorf("operation %d: not an object", len(ops))
+				opErr = fmt.Errorf("operation %d: not an object", len(list))
 			}
 			j = k
 		}
@@ -204,7 +208,7 @@ func decodeOperationsAt(b []byte, i, depth int) (ops []Operation, end int, err e
 		case j < len(b) && b[j] == ',':
 			j = skipSpace(b, j+1)
 		case j < len(b) && b[j] == ']':
-			return ops, j + 1, opErr
+			return append(make([]Operation, 0, len(list)), list...), j + 1, opErr
 		default:
 			return nil, -1, syntaxErr(b, j, "expected ',' or ']'")
 		}
