@@ -36,9 +36,21 @@ type Store struct {
 	bulk bool
 
 	spareMu sync.Mutex
-	spare   *pebble.Batch // a committed write batch of db kept for reuse
-	spareDB *pebble.DB
+	spares  []spareBatch // committed write batches kept for reuse
 }
+
+// spareBatch is a write batch kept for reuse and the database it belongs to.
+type spareBatch struct {
+	wb *pebble.Batch
+	db *pebble.DB
+}
+
+// maxSpareBatches is how many write batches are kept for reuse: one is
+// folded into while the one before it commits, and a batch that folded
+// nothing to write takes its batch only when it commits, beside the next
+// one's (with one spare, a rebuild grew a fresh batch for one commit in
+// nine).
+const maxSpareBatches = 3
 
 // maxReusedBatch is the largest write batch buffer kept for reuse: a
 // batch of DefaultMaxBatch callbacks takes a few MB, and growing a fresh one
@@ -48,14 +60,18 @@ const maxReusedBatch = 16 << 20
 // newWriteBatch returns an empty write batch of the database and the
 // database it belongs to.
 func (s *Store) newWriteBatch() (*pebble.Batch, *pebble.DB) {
+	var spare spareBatch
 	s.spareMu.Lock()
-	wb, db := s.spare, s.spareDB
-	s.spare, s.spareDB = nil, nil
+	if n := len(s.spares); n > 0 {
+		spare = s.spares[n-1]
+		s.spares[n-1] = spareBatch{}
+		s.spares = s.spares[:n-1]
+	}
 	s.spareMu.Unlock()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	if wb != nil && db == s.db {
-		return wb, db
+	if spare.wb != nil && spare.db == s.db {
+		return spare.wb, spare.db
 	}
 	return s.db.NewBatch(pebble.WithMaxRetainedSizeBytes(maxReusedBatch)), s.db
 }
@@ -66,8 +82,8 @@ func (s *Store) releaseWriteBatch(wb *pebble.Batch, db *pebble.DB) {
 	wb.Reset()
 	s.spareMu.Lock()
 	defer s.spareMu.Unlock()
-	if s.spare == nil {
-		s.spare, s.spareDB = wb, db
+	if len(s.spares) < maxSpareBatches {
+		s.spares = append(s.spares, spareBatch{wb, db})
 	}
 }
 

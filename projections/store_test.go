@@ -65,3 +65,57 @@ func TestBulkStoreClosesWithAShallowL0(t *testing.T) {
 		})
 	}
 }
+
+// TestWriteBatchesAreReused: up to maxSpareBatches committed write batches
+// come back from newWriteBatch, so that a fold does not grow a fresh batch
+// buffer for every commit; one of a database that has been replaced is not.
+func TestWriteBatchesAreReused(t *testing.T) {
+	s, err := openBulkStore(t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	taken := map[*pebble.Batch]bool{}
+	var wbs []*pebble.Batch
+	for range maxSpareBatches + 1 {
+		wb, db := s.newWriteBatch()
+		if db != s.db || taken[wb] {
+			t.Fatal("newWriteBatch returned a batch in use or of another database")
+		}
+		taken[wb] = true
+		wbs = append(wbs, wb)
+	}
+	for _, wb := range wbs {
+		if err := wb.Set([]byte("k"), []byte("v"), nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := wb.Commit(pebble.NoSync); err != nil {
+			t.Fatal(err)
+		}
+		s.releaseWriteBatch(wb, s.db)
+	}
+	reused := 0
+	for range maxSpareBatches + 1 {
+		wb, _ := s.newWriteBatch()
+		if taken[wb] {
+			reused++
+			if wb.Count() != 0 {
+				t.Errorf("a reused batch holds %d entries", wb.Count())
+			}
+		}
+	}
+	if reused != maxSpareBatches {
+		t.Errorf("%d batches reused, want %d", reused, maxSpareBatches)
+	}
+
+	other, err := openBulkStore(t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	wb, db := other.newWriteBatch()
+	s.releaseWriteBatch(wb, db) // as after a swap: the batch of a database s no longer has
+	if got, _ := s.newWriteBatch(); got == wb {
+		t.Error("newWriteBatch reused a batch of another database")
+	}
+}
