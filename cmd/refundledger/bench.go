@@ -16,13 +16,29 @@ func benchCmd() *cobra.Command {
 		Short: "Measure throughput and latency against baselines taken in the same run",
 	}
 	cmd.PersistentFlags().String("cpuprofile", "", "write a CPU profile of the whole run to this file (go tool pprof)")
+	cmd.PersistentFlags().String("memprofile", "", "write what the whole run allocated to this file (go tool pprof -sample_index=alloc_space)")
 	cmd.AddCommand(benchIngestCmd(), benchReplayCmd())
 	return cmd
 }
 
 // profiled runs fn under a CPU profile written to the --cpuprofile file,
-// when one is given.
+// and writes the allocation profile to the --memprofile file after it, when
+// they are given.
 func profiled(cmd *cobra.Command, fn func() error) error {
+	if path, _ := cmd.Flags().GetString("memprofile"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		inner := fn
+		fn = func() error {
+			if err := inner(); err != nil {
+				return err
+			}
+			return pprof.Lookup("allocs").WriteTo(f, 0)
+		}
+	}
 	path, _ := cmd.Flags().GetString("cpuprofile")
 	if path == "" {
 		return fn()

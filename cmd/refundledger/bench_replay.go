@@ -68,10 +68,12 @@ beside.`,
 			if rounds < 1 {
 				return fmt.Errorf("--rounds: %d is not a positive count", rounds)
 			}
-			if p, _ := cmd.Flags().GetString("cpuprofile"); p != "" && len(ns) > 1 {
-				// Several sizes run in child processes: a profile of this one
-				// would show it waiting.
-				return errors.New("--cpuprofile profiles one size at a time: give --n a single count")
+			for _, flag := range []string{"cpuprofile", "memprofile"} {
+				if p, _ := cmd.Flags().GetString(flag); p != "" && len(ns) > 1 {
+					// Several sizes run in child processes: a profile of this
+					// one would show it waiting.
+					return fmt.Errorf("--%s profiles one size at a time: give --n a single count", flag)
+				}
 			}
 			if rowJSON {
 				if len(ns) != 1 {
