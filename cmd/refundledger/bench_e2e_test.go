@@ -1,6 +1,10 @@
 package main_test
 
 import (
+	"bytes"
+	"compress/gzip"
+	"io"
+	"os"
 	"os/exec"
 	"regexp"
 	"strconv"
@@ -47,9 +51,37 @@ func TestBenchReplaySmall(t *testing.T) {
 
 func TestBenchReplayRefusesAProfileOfSeveralSizes(t *testing.T) {
 	bin := mustBuild(t)
-	out, err := exec.Command(bin, "bench", "replay", "--n", "2000,3000", "--cpuprofile", t.TempDir()+"/cpu").CombinedOutput()
-	if err == nil || !strings.Contains(string(out), "--cpuprofile profiles one size at a time") {
-		t.Fatalf("want a refusal, got %v:\n%s", err, out)
+	for _, flag := range []string{"--cpuprofile", "--memprofile"} {
+		out, err := exec.Command(bin, "bench", "replay", "--n", "2000,3000", flag, t.TempDir()+"/prof").CombinedOutput()
+		if err == nil || !strings.Contains(string(out), flag+" profiles one size at a time") {
+			t.Errorf("%s: want a refusal, got %v:\n%s", flag, err, out)
+		}
+	}
+}
+
+// TestBenchReplayWritesProfiles: given one size, --cpuprofile and
+// --memprofile each write a profile (gzipped protocol buffers, as pprof
+// reads them).
+func TestBenchReplayWritesProfiles(t *testing.T) {
+	bin := mustBuild(t)
+	dir := t.TempDir()
+	out, err := exec.Command(bin, "bench", "replay", "--n", "2000", "--rounds", "1",
+		"--cpuprofile", dir+"/cpu", "--memprofile", dir+"/mem").CombinedOutput()
+	if err != nil {
+		t.Fatalf("bench replay: %v\n%s", err, out)
+	}
+	for _, name := range []string{"cpu", "mem"} {
+		b, err := os.ReadFile(dir + "/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		z, err := gzip.NewReader(bytes.NewReader(b))
+		if err != nil {
+			t.Fatalf("%s profile: %v", name, err)
+		}
+		if n, err := io.Copy(io.Discard, z); err != nil || n < 100 {
+			t.Errorf("%s profile: %d bytes, %v", name, n, err)
+		}
 	}
 }
 
