@@ -16,12 +16,25 @@ type factSet struct {
 	ids     []byte   // fresh ids, back to back
 	ends    []int    // end of each fresh id in ids
 	fresh   []Fact
-	max     int // how many facts at most will be offered (a capacity hint)
+	max     int      // how many facts at most will be offered (a capacity hint)
+	sc      *scratch // where the buffers come from and go back to (nil: allocated)
 }
 
-// newFactSet starts a set of at most max candidate facts.
-func newFactSet(emitted []string, max int) factSet {
-	return factSet{emitted: emitted, id: make([]byte, 0, 96), max: max}
+// newFactSet starts a set of at most max candidate facts. With sc, it
+// builds in sc's memory (see Folder) and keeps what it grew there.
+func newFactSet(emitted []string, max int, sc *scratch) factSet {
+	if sc == nil {
+		return factSet{emitted: emitted, id: make([]byte, 0, 96), max: max}
+	}
+	return factSet{emitted: emitted, id: sc.id[:0], ids: sc.ids[:0], ends: sc.ends[:0], fresh: sc.facts[:0], max: max, sc: sc}
+}
+
+// scratch is memory a factSet may build in, kept from one call of a Folder
+// to the next.
+type scratch struct {
+	id, ids []byte
+	ends    []int
+	facts   []Fact
 }
 
 // start begins a candidate id with prefix.
@@ -63,7 +76,7 @@ func (s *factSet) novel() bool {
 		}
 		begin = end
 	}
-	if s.ends == nil {
+	if s.ends == nil && s.sc == nil {
 		// A record re-derives all its facts on every callback and most of
 		// them were emitted before: room for a few fresh ones, grown when
 		// there are more (a record seen for the first time).
@@ -83,6 +96,9 @@ func (s *factSet) keep(f Fact) { s.fresh = append(s.fresh, f) }
 // result returns the fresh facts, in the order added, and the new emitted
 // list (sorted; a fresh slice when anything was added, else the old one).
 func (s *factSet) result() ([]Fact, []string) {
+	if s.sc != nil { // keep what grew for the next set
+		s.sc.id, s.sc.ids, s.sc.ends, s.sc.facts = s.id, s.ids, s.ends, s.fresh
+	}
 	if len(s.fresh) == 0 {
 		return nil, s.emitted
 	}

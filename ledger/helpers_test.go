@@ -24,6 +24,8 @@ type book struct {
 	refunds map[string]*ledger.RefundRecord
 	orders  map[string]*ledger.OrderRecord
 	facts   []ledger.Fact
+	// folder, when set, folds instead of the package's functions.
+	folder *ledger.Folder
 }
 
 func newBook() *book {
@@ -46,12 +48,16 @@ func (b *book) apply(t tb, raw []byte) []ledger.Fact {
 	switch {
 	case c.Refund != nil:
 		rec := b.refund(c.Platform, c.Refund.RefundID)
-		next, fs := ledger.ApplyRefund(*rec, c.Platform, *c.Refund, d)
+		applyRefund, linkRefund := ledger.ApplyRefund, ledger.LinkRefund
+		if b.folder != nil {
+			applyRefund, linkRefund = b.folder.ApplyRefund, b.folder.LinkRefund
+		}
+		next, fs := applyRefund(*rec, c.Platform, *c.Refund, d)
 		*rec = next
 		facts = append(facts, fs...)
 		if next.State.OrderID != "" {
 			orec := b.order(c.Platform, next.State.OrderID)
-			onext, ofs := ledger.LinkRefund(*orec, next.State)
+			onext, ofs := linkRefund(*orec, next.State)
 			// LinkRefund refolds only the links' part of the order: its
 			// state, facts and emitted ids must equal a full refold's.
 			full, ffs := ledger.LinkRefundFull(*orec, next.State)
@@ -63,7 +69,11 @@ func (b *book) apply(t tb, raw []byte) []ledger.Fact {
 		}
 	case c.Order != nil:
 		orec := b.order(c.Platform, c.Order.OrderID)
-		next, fs := ledger.ApplyOrder(*orec, c.Platform, c.Type, *c.Order, d)
+		applyOrder := ledger.ApplyOrder
+		if b.folder != nil {
+			applyOrder = b.folder.ApplyOrder
+		}
+		next, fs := applyOrder(*orec, c.Platform, c.Type, *c.Order, d)
 		*orec = next
 		facts = append(facts, fs...)
 	default:

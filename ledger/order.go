@@ -90,6 +90,10 @@ var typeRank = map[string]int{
 // once; rec is never mutated. A message that changes nothing returns rec
 // itself; any change returns a record with a fresh Messages slice.
 func ApplyOrder(rec OrderRecord, platform proto.Platform, typ string, msg proto.OrderMessage, d Delivery) (OrderRecord, []Fact) {
+	return applyOrder(rec, platform, typ, msg, d, nil)
+}
+
+func applyOrder(rec OrderRecord, platform proto.Platform, typ string, msg proto.OrderMessage, d Delivery, sc *scratch) (OrderRecord, []Fact) {
 	digest := orderDigest(typ, d.MessageID, &msg)
 	msgs := rec.Messages
 	i := sort.Search(len(msgs), func(i int) bool { return msgs[i].Digest >= digest })
@@ -105,7 +109,7 @@ func ApplyOrder(rec OrderRecord, platform proto.Platform, typ string, msg proto.
 	}
 	next := rec
 	next.Platform, next.OrderID, next.Messages = platform, msg.OrderID, msgs
-	return next.refold()
+	return next.refold(sc)
 }
 
 // LinkRefund records the current state of one of the order's refunds (which
@@ -114,12 +118,12 @@ func ApplyOrder(rec OrderRecord, platform proto.Platform, typ string, msg proto.
 // unchanged it returns rec itself; otherwise a record with a fresh Refunds
 // slice.
 func LinkRefund(rec OrderRecord, r Refund) (OrderRecord, []Fact) {
-	return linkRefund(rec, r, false)
+	return linkRefund(rec, r, false, nil)
 }
 
 // linkRefund is LinkRefund; with full it refolds the whole order instead of
 // the links' part (what the incremental path must equal; see the tests).
-func linkRefund(rec OrderRecord, r Refund, full bool) (OrderRecord, []Fact) {
+func linkRefund(rec OrderRecord, r Refund, full bool, sc *scratch) (OrderRecord, []Fact) {
 	link := RefundLink{RefundID: r.RefundID, Status: r.Status, Phase: r.Phase, Booked: r.Booked}
 	links := rec.Refunds
 	i := sort.Search(len(links), func(i int) bool { return links[i].RefundID >= r.RefundID })
@@ -135,20 +139,20 @@ func linkRefund(rec OrderRecord, r Refund, full bool) (OrderRecord, []Fact) {
 	next := rec
 	next.Platform, next.OrderID, next.Refunds = r.Platform, r.OrderID, links
 	if full {
-		return next.refold()
+		return next.refold(sc)
 	}
 	// Only the parts of the state that come from the links can change: the
 	// messages' part is kept, and so are its facts, all emitted already.
 	next.State.Platform, next.State.OrderID = next.Platform, next.OrderID
 	next.State.withRefunds(links)
-	facts, emitted := orderFacts(&next.State, next.Emitted, false)
+	facts, emitted := orderFacts(&next.State, next.Emitted, false, sc)
 	next.Emitted = emitted
 	return next, facts
 }
 
-func (rec OrderRecord) refold() (OrderRecord, []Fact) {
+func (rec OrderRecord) refold(sc *scratch) (OrderRecord, []Fact) {
 	rec.State = rec.foldState()
-	facts, emitted := orderFacts(&rec.State, rec.Emitted, true)
+	facts, emitted := orderFacts(&rec.State, rec.Emitted, true, sc)
 	rec.Emitted = emitted
 	return rec, facts
 }
@@ -246,10 +250,10 @@ func (st *Order) withRefunds(links []RefundLink) {
 // ids are not in emitted, with the new emitted list (see factSet). With
 // messages false it derives only the anomalies' facts, for a state whose
 // messages' part has not changed since its facts were emitted.
-func orderFacts(st *Order, emitted []string, messages bool) ([]Fact, []string) {
+func orderFacts(st *Order, emitted []string, messages bool, sc *scratch) ([]Fact, []string) {
 	base := Fact{Platform: st.Platform, OrderID: st.OrderID}
 	prefix := string(st.Platform) + "/order/" + st.OrderID + "/"
-	fs := newFactSet(emitted, len(st.StatusHistory)+len(st.PriceHistory)+len(st.Anomalies))
+	fs := newFactSet(emitted, len(st.StatusHistory)+len(st.PriceHistory)+len(st.Anomalies), sc)
 	if messages {
 		statusAndPriceFacts(&fs, st, base, prefix)
 	}

@@ -24,6 +24,10 @@ import (
 // Snapshots slice, so a caller can tell the two apart without comparing
 // contents.
 func ApplyRefund(rec RefundRecord, platform proto.Platform, snap proto.RefundSnapshot, d Delivery) (RefundRecord, []Fact) {
+	return applyRefund(rec, platform, snap, d, nil)
+}
+
+func applyRefund(rec RefundRecord, platform proto.Platform, snap proto.RefundSnapshot, d Delivery, sc *scratch) (RefundRecord, []Fact) {
 	digest := snapshotDigest(&snap)
 	snaps := rec.Snapshots
 	i := sort.Search(len(snaps), func(i int) bool { return snaps[i].Digest >= digest })
@@ -40,7 +44,7 @@ func ApplyRefund(rec RefundRecord, platform proto.Platform, snap proto.RefundSna
 	}
 	next := RefundRecord{Platform: platform, RefundID: snap.RefundID, Snapshots: snaps, Postings: rec.Postings, Emitted: rec.Emitted}
 	next.State = foldRefundState(&next)
-	facts, emitted := refundFacts(&next.State, rec.Emitted)
+	facts, emitted := refundFacts(&next.State, rec.Emitted, sc)
 	next.Emitted = emitted
 	return next, facts
 }
@@ -168,10 +172,10 @@ func book(rec *RefundRecord, a *proto.RefundSnapshot, successAt Time) []Posting 
 // deterministic and a fact's content depends only on what its id names, so
 // the same fact derived from another set of snapshots of a consistent history
 // is equal.
-func refundFacts(st *Refund, emitted []string) ([]Fact, []string) {
+func refundFacts(st *Refund, emitted []string, sc *scratch) ([]Fact, []string) {
 	base := Fact{Platform: st.Platform, OrderID: st.OrderID, RefundID: st.RefundID}
 	prefix := string(st.Platform) + "/" + st.RefundID + "/"
-	fs := newFactSet(emitted, len(st.Operations)+len(st.Postings)+len(st.Anomalies)+2)
+	fs := newFactSet(emitted, len(st.Operations)+len(st.Postings)+len(st.Anomalies)+2, sc)
 
 	f := base
 	f.Kind, f.At = FactRefundOpened, st.CreatedAt

@@ -59,11 +59,14 @@ type batch struct {
 	// wb holds what the batch writes once (deliveries, outbox facts,
 	// quarantine entries) as it folds; the records, indexes, counts and
 	// checkpoint are added by commit. wbDB is the database it belongs to.
-	wb     *pebble.Batch
-	wbDB   *pebble.DB
-	buf    []byte   // scratch for encoding
-	key    []byte   // scratch for keys
-	facts  factList // the facts of the message being folded
+	wb    *pebble.Batch
+	wbDB  *pebble.DB
+	buf   []byte   // scratch for encoding
+	key   []byte   // scratch for keys
+	facts factList // the facts of the message being folded
+	// folder folds with memory it reuses: the facts it returns are added
+	// to facts before the next call.
+	folder ledger.Folder
 	counts Counts
 	last   uint64
 	// written, when not nil, holds every record key written to the store
@@ -148,7 +151,7 @@ func (b *batch) fold(m *decoded) error {
 		if err != nil {
 			return err
 		}
-		next, facts := ledger.ApplyOrder(e.rec, m.env.Platform, m.env.Type, *m.order, m.delivery)
+		next, facts := b.folder.ApplyOrder(e.rec, m.env.Platform, m.env.Type, *m.order, m.delivery)
 		e.dirty = e.dirty || orderChanged(&e.rec, &next)
 		e.rec = next
 		return b.emit(m.Seq, facts)
@@ -163,7 +166,7 @@ func (b *batch) applyRefund(p proto.Platform, snap proto.RefundSnapshot, d ledge
 	if err != nil {
 		return err
 	}
-	next, facts := ledger.ApplyRefund(e.rec, p, snap, d)
+	next, facts := b.folder.ApplyRefund(e.rec, p, snap, d)
 	dv := Delivery{Delivery: d, Duplicate: len(next.Snapshots) == len(e.rec.Snapshots) && len(facts) == 0}
 	b.buf = encodeDelivery(b.buf[:0], &dv)
 	b.key = appendDeliveryKey(b.key[:0], p, snap.RefundID, d.Seq)
@@ -183,7 +186,7 @@ func (b *batch) applyRefund(p proto.Platform, snap proto.RefundSnapshot, d ledge
 	if err != nil {
 		return err
 	}
-	onext, ofacts := ledger.LinkRefund(oe.rec, next.State)
+	onext, ofacts := b.folder.LinkRefund(oe.rec, next.State)
 	oe.dirty = oe.dirty || orderChanged(&oe.rec, &onext)
 	oe.rec = onext
 	return b.emit(d.Seq, ofacts)
