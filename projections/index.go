@@ -24,16 +24,35 @@ const (
 	ixUpdated = "ix/updated/"
 )
 
-// refundIndexKeys returns the index entries of a refund's state.
+// refundIndexKeys returns the index entries of a refund's state. The keys
+// share one allocation (a fold computes them for every refund it changes).
 func refundIndexKeys(st ledger.Refund) [][]byte {
-	tail := "/" + esc(string(st.Platform)) + "/" + esc(st.RefundID)
-	keys := [][]byte{
-		[]byte(ixStatus + esc(st.Status) + tail),
-		[]byte(ixPhase + esc(st.Phase) + tail),
-		append(binary.BigEndian.AppendUint64([]byte(ixUpdated), uint64(st.UpdatedAt)), tail...),
-	}
+	platform, id := esc(string(st.Platform)), esc(st.RefundID)
+	status, phase, order := esc(st.Status), esc(st.Phase), esc(st.OrderID)
+	tail := 2 + len(platform) + len(id) // /<platform>/<refundId>
+	size := len(ixStatus) + len(status) + len(ixPhase) + len(phase) + len(ixUpdated) + 8 + 3*tail
+	n := 3
 	if st.OrderID != "" {
-		keys = append(keys, []byte(ixOrder+esc(st.OrderID)+tail))
+		size += len(ixOrder) + len(order) + tail
+		n++
+	}
+	buf := make([]byte, 0, size)
+	keys := make([][]byte, 0, n)
+	key := func(parts ...string) {
+		start := len(buf)
+		for _, p := range parts {
+			buf = append(buf, p...)
+		}
+		buf = append(append(append(append(buf, '/'), platform...), '/'), id...)
+		keys = append(keys, buf[start:len(buf):len(buf)])
+	}
+	key(ixStatus, status)
+	key(ixPhase, phase)
+	var at [8]byte
+	binary.BigEndian.PutUint64(at[:], uint64(st.UpdatedAt))
+	key(ixUpdated, string(at[:]))
+	if st.OrderID != "" {
+		key(ixOrder, order)
 	}
 	return keys
 }
