@@ -313,9 +313,10 @@ func (b *batch) commit() error {
 	if b.last == 0 {
 		return nil
 	}
+	wb := b.writer() // before the read lock: newWriteBatch takes it too, and a
+	// second RLock waits behind a Close or swap waiting for the first
 	b.store.mu.RLock()
 	defer b.store.mu.RUnlock()
-	wb := b.writer()
 	defer func() {
 		b.wb = nil
 		b.store.releaseWriteBatch(wb, b.wbDB)

@@ -161,6 +161,7 @@ func (p *Projector) Run(ctx context.Context) error {
 		if err != nil {
 			return errors.Join(err, waitCommit())
 		}
+		clear(batch[:cap(batch)]) // let its messages and bodies go while it waits
 		select {
 		case spare <- batch:
 		default:

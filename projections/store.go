@@ -60,18 +60,17 @@ const maxReusedBatch = 16 << 20
 // newWriteBatch returns an empty write batch of the database and the
 // database it belongs to.
 func (s *Store) newWriteBatch() (*pebble.Batch, *pebble.DB) {
-	var spare spareBatch
-	s.spareMu.Lock()
-	if n := len(s.spares); n > 0 {
-		spare = s.spares[n-1]
-		s.spares[n-1] = spareBatch{}
-		s.spares = s.spares[:n-1]
-	}
-	s.spareMu.Unlock()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	if spare.wb != nil && spare.db == s.db {
-		return spare.wb, spare.db
+	s.spareMu.Lock()
+	defer s.spareMu.Unlock()
+	for n := len(s.spares); n > 0; n-- {
+		spare := s.spares[n-1]
+		s.spares[n-1] = spareBatch{}
+		s.spares = s.spares[:n-1]
+		if spare.db == s.db { // else of a database swapped out: dropped
+			return spare.wb, spare.db
+		}
 	}
 	return s.db.NewBatch(pebble.WithMaxRetainedSizeBytes(maxReusedBatch)), s.db
 }

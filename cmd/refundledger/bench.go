@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"os"
+	"runtime"
 	"runtime/pprof"
 
 	"github.com/spf13/cobra"
@@ -26,17 +28,19 @@ func benchCmd() *cobra.Command {
 // they are given.
 func profiled(cmd *cobra.Command, fn func() error) error {
 	if path, _ := cmd.Flags().GetString("memprofile"); path != "" {
-		f, err := os.Create(path)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
 		inner := fn
 		fn = func() error {
 			if err := inner(); err != nil {
 				return err
 			}
-			return pprof.Lookup("allocs").WriteTo(f, 0)
+			// The profile is as of the last collection; a bulk fold's
+			// settings make those rare, so the last phase would be missing.
+			runtime.GC()
+			f, err := os.Create(path)
+			if err != nil {
+				return err
+			}
+			return errors.Join(pprof.Lookup("allocs").WriteTo(f, 0), f.Close())
 		}
 	}
 	path, _ := cmd.Flags().GetString("cpuprofile")
