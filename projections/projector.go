@@ -196,7 +196,7 @@ func (p *Projector) reachedUntil() bool {
 func (p *Projector) decodeStage(msgs <-chan Message, out chan<- []decoded, spare <-chan []decoded, stop <-chan struct{}) {
 	var batch []Message // reused: decodeAll copies the messages
 	for {
-		clear(batch) // let the last batch's messages go
+		clear(batch[:cap(batch)]) // let the last batch's messages go
 		batch = batch[:0]
 		select {
 		case <-stop:
