@@ -95,7 +95,7 @@ beside.`,
 	cmd.Flags().IntVar(&rounds, "rounds", 3, "raw and full phases measured in turn this many times; medians are printed")
 	cmd.Flags().BoolVar(&rowJSON, "row-json", false, "measure one size and print its row as JSON (how the table's rows are made)")
 	cmd.Flags().MarkHidden("row-json")
-	cmd.Flags().BoolVar(&natsChild, "nats-child", false, "run NATS in a child process and report its RSS apart (default: embedded, as serve)")
+	cmd.Flags().BoolVar(&natsChild, "nats-child", false, "run NATS in a child process and report its CPU and RSS apart (default: embedded, as serve)")
 	return cmd
 }
 
