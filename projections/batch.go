@@ -313,8 +313,10 @@ func (b *batch) commit() error {
 	if b.last == 0 {
 		return nil
 	}
-	wb := b.writer() // before the read lock: newWriteBatch takes it too, and a
-	// second RLock waits behind a Close or swap waiting for the first
+	// The write batch is taken before the read lock: newWriteBatch takes
+	// that lock too, and a second RLock would wait behind a Close or swap
+	// waiting for the first.
+	wb := b.writer()
 	b.store.mu.RLock()
 	defer b.store.mu.RUnlock()
 	defer func() {
