@@ -216,6 +216,13 @@ func textValue(v []byte) (string, error) {
 // boolValue decodes true/false, "true"/"false", 0/1 (number or string) or
 // null (false).
 func boolValue(v []byte) (bool, error) {
+	// The common spellings, answered without scalarText's string.
+	switch string(v) {
+	case "true", "1", `"true"`, `"1"`:
+		return true, nil
+	case "false", "0", "null", `"false"`, `"0"`, `""`:
+		return false, nil
+	}
 	t, err := scalarText(v)
 	if err != nil {
 		return false, fmt.Errorf("flag: %w", err)
