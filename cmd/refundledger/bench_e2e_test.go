@@ -15,8 +15,8 @@ import (
 // TestBenchReplaySmall runs `bench replay` through the built binary on two
 // small streams (so each size runs in a process of its own): it completes,
 // rebuilds every callback in each round (it fails otherwise) and prints, per
-// size, a row of speeds with medians and the ratios' range and a row of CPU
-// time and memory.
+// size, a row of speeds with medians and the ratios' range (the full phase's
+// time including the store's close) and a row of CPU time and memory.
 func TestBenchReplaySmall(t *testing.T) {
 	bin := mustBuild(t)
 	out, err := exec.Command(bin, "bench", "replay", "--n", "2000,3000", "--rounds", "3").CombinedOutput()
@@ -24,7 +24,7 @@ func TestBenchReplaySmall(t *testing.T) {
 		t.Fatalf("bench replay: %v\n%s", err, out)
 	}
 	for _, n := range []string{"2,000", "3,000"} {
-		speed := regexp.MustCompile(`(?m)^\s+` + n + `\s+([\d,]+)\s+([\d,]+)\s+(\d\.\d\d) \((\d\.\d\d)-(\d\.\d\d)\)\s+(\d+\.\d\d)\s+[\d.]+\s+[\d.]+\s*$`)
+		speed := regexp.MustCompile(`(?m)^\s+` + n + `\s+([\d,]+)\s+([\d,]+)\s+(\d\.\d\d) \((\d\.\d\d)-(\d\.\d\d)\)\s+(\d+\.\d\d)\s+([\d.]+)\s+([\d.]+)\s*$`)
 		m := speed.FindStringSubmatch(string(out))
 		if m == nil {
 			t.Fatalf("no speed row for N=%s in:\n%s", n, out)
@@ -34,6 +34,10 @@ func TestBenchReplaySmall(t *testing.T) {
 		}
 		if r, _ := strconv.ParseFloat(m[6], 64); r <= 0 || r > 2 {
 			t.Errorf("N=%s: full/raw by CPU %s is not a plausible ratio", n, m[6])
+		}
+		full, _ := strconv.ParseFloat(m[7], 64)
+		if closing, _ := strconv.ParseFloat(m[8], 64); full <= 0 || closing > full {
+			t.Errorf("N=%s: %s s closing the store, not within the full phase's %s s", n, m[8], m[7])
 		}
 		cost := regexp.MustCompile(`(?m)^\s+` + n + `\s+(\d+\.\d\d)\s+(\d+\.\d\d)\s+[1-9]\d* MiB\s+[1-9]\d* MiB\s*$`)
 		m = cost.FindStringSubmatch(string(out))
