@@ -8,8 +8,8 @@ import (
 )
 
 // TestBulkStoreClosesWithAShallowL0: a rebuilt store is swapped in as a live
-// store, which stops writes at 12 L0 sublevels; a rebuild compacts only at
-// 16, so Close compacts a deeper L0 first.
+// store, which stops writes at 12 L0 sublevels; a rebuild compacts only from
+// 8 and goes on flushing meanwhile, so Close compacts a deeper L0 first.
 func TestBulkStoreClosesWithAShallowL0(t *testing.T) {
 	for _, c := range []struct {
 		flushes   int
@@ -17,7 +17,7 @@ func TestBulkStoreClosesWithAShallowL0(t *testing.T) {
 	}{{3, false}, {maxL0AtSwap + 4, true}} {
 		t.Run(fmt.Sprintf("%dFlushes", c.flushes), func(t *testing.T) {
 			// Pebble compacts small tables early on its own; a rebuild's
-			// 32 MiB ones it lets pile up to 16 sublevels.
+			// 32 MiB ones it lets pile up to 8 sublevels.
 			testPebbleOptions = func(o *pebble.Options) { o.DisableAutomaticCompactions = true }
 			defer func() { testPebbleOptions = nil }()
 			dir := t.TempDir()
