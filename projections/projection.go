@@ -73,6 +73,15 @@ func (p *Projection) Run(ctx context.Context) error {
 			Progress: func(pr RebuildProgress) { p.rebuild.Store(&pr) },
 		})
 		if ctx.Err() != nil {
+			// Stopped as the rebuild finished: it may have returned its
+			// store all the same. Closed, it flushes what it holds (a bulk
+			// store has no log) and lets go of its directory's lock; the
+			// next start swaps it in or resumes it.
+			if err == nil {
+				if cerr := rebuilt.Close(); cerr != nil {
+					p.cfg.Logger.Warn("rebuild: close the rebuilt store", "err", cerr)
+				}
+			}
 			return nil
 		}
 		if err != nil {
