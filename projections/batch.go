@@ -323,6 +323,9 @@ func (b *batch) commit() error {
 		b.wb = nil
 		b.store.releaseWriteBatch(wb, b.wbDB)
 	}()
+	if b.store.broken != nil {
+		return b.store.broken
+	}
 	if b.wbDB != b.store.db {
 		return errors.New("commit: the store was replaced while the batch was folded")
 	}

@@ -79,6 +79,9 @@ func (s *Store) ListRefunds(f RefundFilter) (RefundPage, error) {
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
+	if s.broken != nil {
+		return RefundPage{}, s.broken
+	}
 	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
 	if err != nil {
 		return RefundPage{}, err

@@ -97,6 +97,7 @@ func Rebuild(ctx context.Context, cfg RebuildConfig) (*Store, error) {
 	}
 	away.reset()
 	runCtx, stop := context.WithCancel(ctx)
+	defer stop() // halt stops it on the way out too, but not every path halts
 	done := make(chan error, 1)
 	go func() { done <- proj.Run(runCtx) }()
 	halt := func() error {
@@ -184,34 +185,73 @@ func prepareRebuildDir(dir string, log *slog.Logger) error {
 }
 
 // swap replaces the store's database by the (closed) projection in dir:
-// close, rename the live dir aside, rename dir into its place, reopen, then
-// delete the old one. Readers wait for the few milliseconds this takes and
-// never see a closed database. A crash in between leaves the live dir
-// missing or old; either way the next start folds from the stream again, so
-// the projection is never wrong, at worst rebuilt twice.
+// close, rename the live dir aside, rename dir into its place, reopen; then,
+// with readers let go, delete the old one. Readers wait for the few
+// milliseconds the swap takes and never see a closed database. A swap that
+// fails puts the directories back and reopens the old database (see
+// swapLocked). A crash in between leaves the live dir missing or old; either
+// way the next start folds from the stream again, so the projection is never
+// wrong, at worst rebuilt twice.
 func (s *Store) swap(dir string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if err := s.db.Close(); err != nil {
-		return fmt.Errorf("swap: close %s: %w", s.dir, err)
-	}
 	prev := s.dir + ".prev"
+	// One an earlier swap could not delete.
 	if err := os.RemoveAll(prev); err != nil {
+		return fmt.Errorf("swap: clear %s: %w", prev, err)
+	}
+	s.mu.Lock()
+	err := s.swapLocked(dir, prev)
+	s.mu.Unlock()
+	if err != nil {
 		return err
 	}
-	renameErr := os.Rename(s.dir, prev)
-	if renameErr == nil {
-		renameErr = os.Rename(dir, s.dir)
+	// Deleting a large projection takes seconds, and nobody needs to wait
+	// for it. The swap is done: a failure here only leaves the old files for
+	// the next swap to clear.
+	if err := os.RemoveAll(prev); err != nil {
+		s.log.Warn("swap: could not delete the replaced projection", "dir", prev, "err", err)
+	}
+	return nil
+}
+
+// swapLocked is swap's part under the write lock. When a step fails, what
+// was moved is moved back (the rebuilt projection to dir, the live one to
+// s.dir) and the old database is reopened, so the store goes on serving what
+// it served; the error says what failed.
+func (s *Store) swapLocked(dir, prev string) error {
+	if s.broken != nil {
+		return s.broken
+	}
+	if err := s.db.Close(); err != nil {
+		return s.reopenAfter(fmt.Errorf("swap: close %s: %w", s.dir, err))
+	}
+	if err := os.Rename(s.dir, prev); err != nil {
+		return s.reopenAfter(fmt.Errorf("swap: move %s aside: %w", s.dir, err))
+	}
+	if err := os.Rename(dir, s.dir); err != nil {
+		return s.reopenAfter(errors.Join(fmt.Errorf("swap: move %s into %s: %w", dir, s.dir, err),
+			os.Rename(prev, s.dir)))
 	}
 	db, err := openPebble(s.dir, s.log, false)
 	if err != nil {
-		return errors.Join(renameErr, err)
+		return s.reopenAfter(errors.Join(fmt.Errorf("swap: open the rebuilt projection: %w", err),
+			os.Rename(s.dir, dir), os.Rename(prev, s.dir)))
 	}
 	s.db = db
-	if renameErr != nil {
-		return fmt.Errorf("swap %s into %s: %w", dir, s.dir, renameErr)
+	return nil
+}
+
+// reopenAfter reopens the store's database after a swap failed with err,
+// once the directories are back in place. If that fails too, the store is
+// broken: from then on every use returns the error (Store.broken) instead of
+// touching a closed database, which Pebble answers with a panic.
+func (s *Store) reopenAfter(err error) error {
+	db, oerr := openPebble(s.dir, s.log, false)
+	if oerr != nil {
+		s.broken = errors.Join(err, fmt.Errorf("reopen %s: %w", s.dir, oerr))
+		return s.broken
 	}
-	return os.RemoveAll(prev)
+	s.db = db
+	return err
 }
 
 // Replace swaps the rebuilt store into s's place. The rebuilt store is closed

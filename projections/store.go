@@ -31,6 +31,9 @@ type Store struct {
 	log *slog.Logger
 	mu  sync.RWMutex // held for reading by every access to db; for writing by Close and swap
 	db  *pebble.DB
+	// broken is set, under mu, when a swap failed and could not reopen the
+	// database it had closed: every access returns it from then on.
+	broken error
 	// bulk: the store has no write-ahead log and commits without sync (see
 	// openBulkStore); otherwise every commit is synced to the log.
 	bulk bool
@@ -121,6 +124,9 @@ func openBulkStore(dir string, log *slog.Logger) (*Store, error) {
 func (s *Store) flush() error {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
+	if s.broken != nil {
+		return s.broken
+	}
 	if err := s.db.Flush(); err != nil {
 		return fmt.Errorf("flush %s: %w", s.dir, err)
 	}
@@ -211,6 +217,9 @@ func (s *Store) Dir() string { return s.dir }
 func (s *Store) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.broken != nil {
+		return nil // closed already; the swap that failed said why
+	}
 	if s.bulk {
 		if err := s.db.Flush(); err != nil {
 			return errors.Join(fmt.Errorf("flush %s: %w", s.dir, err), s.db.Close())
@@ -378,6 +387,9 @@ func (s *Store) get(key []byte) ([]byte, error) {
 
 // getLocked is get for a caller that holds s.mu.
 func (s *Store) getLocked(key []byte) ([]byte, error) {
+	if s.broken != nil {
+		return nil, s.broken
+	}
 	v, closer, err := s.db.Get(key)
 	if errors.Is(err, pebble.ErrNotFound) {
 		return nil, nil
@@ -399,6 +411,9 @@ func (s *Store) scan(prefix []byte, fn func(k, v []byte) bool) error {
 func (s *Store) scanFrom(prefix, start []byte, fn func(k, v []byte) bool) error {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
+	if s.broken != nil {
+		return s.broken
+	}
 	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
 	if err != nil {
 		return err
