@@ -279,6 +279,9 @@ func (h *Handler) servePost(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		h.c.unavailable.Add(1)
 		h.log.Warn("ingest: publish failed", "subject", msg.Subject, "receipt", receipt, "err", err)
+		if sig == ResultOK {
+			h.releaseNonce(r.Header.Clone())
+		}
 		writeError(w, CodeUnavailable, "callback not stored, retry later")
 		return
 	}
@@ -306,6 +309,27 @@ func (h *Handler) servePost(w http.ResponseWriter, r *http.Request) {
 		h.c.accepted.Add(1)
 		writeSuccess(w, receipt)
 	}
+}
+
+// nonceReleaseTimeout bounds giving back the nonce of a callback that was not
+// stored.
+const nonceReleaseTimeout = 2 * time.Second
+
+// releaseNonce gives back the nonce that the signature check claimed for a
+// callback that was then not stored, so that the same request sent again is
+// not refused as a replay (and its callback lost). It runs beside the 503,
+// which need not wait for it; Close does.
+func (h *Handler) releaseNonce(hdr http.Header) {
+	h.pending.Add(1) // the request holds one: Close has not returned
+	go func() {
+		defer h.pending.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), nonceReleaseTimeout)
+		defer cancel()
+		if err := h.verifier.Release(ctx, hdr); err != nil {
+			h.log.Warn("ingest: the nonce of a callback not stored could not be given back; "+
+				"the same request sent again within the replay window will be refused", "err", err)
+		}
+	}()
 }
 
 // readBody reads the whole body, failing with *http.MaxBytesError past
@@ -351,17 +375,24 @@ func (h *Handler) originalReceipt(ctx context.Context, seq uint64) string {
 	return m.Header.Get(HeaderReceiptID)
 }
 
-// isProbeBody reports a body that carries nothing: empty, only whitespace, or
-// an empty JSON object. The console's "Verify" button may send such a POST.
+// isProbeBody reports a body that carries nothing: empty, only JSON
+// whitespace, or an empty JSON object. The console's "Verify" button may send
+// such a POST. Other spaces (U+00A0, U+2028, ...) are not JSON whitespace:
+// such a body is not JSON, and is kept in quarantine like any other.
 func isProbeBody(b []byte) bool {
-	b = bytes.TrimSpace(b)
+	b = trimJSONSpace(b)
 	if len(b) == 0 {
 		return true
 	}
 	if b[0] != '{' || b[len(b)-1] != '}' {
 		return false
 	}
-	return len(bytes.TrimSpace(b[1:len(b)-1])) == 0
+	return len(trimJSONSpace(b[1:len(b)-1])) == 0
+}
+
+// trimJSONSpace removes JSON's whitespace (space, tab, CR, LF) around b.
+func trimJSONSpace(b []byte) []byte {
+	return bytes.Trim(b, " \t\r\n")
 }
 
 // headerValue makes outside text safe as a NATS header value: control bytes

@@ -9,9 +9,12 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/oklog/ulid/v2"
 
 	"refundledger/ingest"
@@ -71,7 +74,7 @@ func TestServeHTTP(t *testing.T) {
 	rows := []row{
 		{name: "ValidRefundIsStoredUnderItsOrder", method: "POST", body: string(refund), status: 200,
 			subject: "xportcn.cb.1688.ORDER_BUYER_VIEW_ORDER_BUYER_REFUND.2044420321024880794", sigHdr: "off",
-			extraHdr: map[string]string{ingest.HeaderMessageID: "224", ingest.HeaderRetryCount: "0", "Nats-Msg-Id": "xp-1688-224"},
+			extraHdr: map[string]string{ingest.HeaderMessageID: "224", ingest.HeaderRetryCount: "0", "Nats-Msg-Id": "xp-1688-224-7d179c7cdff37525"},
 			stat:     func(s ingest.Stats) uint64 { return s.Accepted }},
 		{name: "ValidStringBodyOrderIsStored", method: "POST", body: string(orderCreate), status: 200,
 			subject: "xportcn.cb.1688.ORDER_CREATE.3305075341149134260", sigHdr: "off",
@@ -79,7 +82,7 @@ func TestServeHTTP(t *testing.T) {
 		{name: "PrefixedTypeIsNormalized", method: "POST",
 			body:   `{"messageType":"TAOBAO_ORDER_CREATE","messageBody":{"salesOrderId":"T-9"},"id":7}`,
 			status: 200, subject: "xportcn.cb.taobao.ORDER_CREATE.T-9", sigHdr: "off",
-			extraHdr: map[string]string{"Nats-Msg-Id": "xp-taobao-7"}},
+			extraHdr: map[string]string{"Nats-Msg-Id": "xp-taobao-7-e6cc1d32d1453dc8"}},
 		{name: "UnknownTypeIsStoredUnderItsOwnSubjectAndCounted", method: "POST",
 			body:   `{"messageType":"SOMETHING.NEW*","messageBody":{"orderId":12},"messagePlatform":0}`,
 			status: 200, subject: "xportcn.cb.taobao.SOMETHING_NEW_.12", sigHdr: "off",
@@ -104,6 +107,12 @@ func TestServeHTTP(t *testing.T) {
 			stat: func(s ingest.Stats) uint64 { return s.Probe }},
 		{name: "WhitespacePostIsProbe", method: "POST", body: " \r\n\t", status: 200},
 		{name: "EmptyObjectPostIsProbe", method: "POST", body: "{ }", status: 200},
+		// Spaces that JSON does not count as whitespace make a body that is
+		// not JSON, not an empty one.
+		{name: "NoBreakSpaceIs400AndQuarantined", method: "POST", body: "\u00a0", status: 400, code: ingest.CodeBadRequest,
+			subject: ingest.QuarantineSubject, sigHdr: "off"},
+		{name: "ObjectOfOtherSpacesIs400AndQuarantined", method: "POST", body: "\u0085{\u3000}", status: 400,
+			code: ingest.CodeBadRequest, subject: ingest.QuarantineSubject, sigHdr: "off"},
 		{name: "GetIsProbe", method: "GET", status: 200},
 		{name: "HeadIsProbe", method: "HEAD", status: 200},
 		{name: "PutIs405", method: "PUT", body: string(refund), status: 405, code: ingest.CodeMethodNotAllowed,
@@ -332,6 +341,50 @@ func TestReplayedNonce(t *testing.T) {
 				t.Errorf("replayed counter %+v", h2.Stats())
 			}
 		})
+	}
+}
+
+// failFirstPublish is a JetStream whose first PublishMsg fails as a timeout.
+type failFirstPublish struct {
+	jetstream.JetStream
+	n atomic.Int32
+}
+
+func (f *failFirstPublish) PublishMsg(ctx context.Context, m *nats.Msg, opts ...jetstream.PublishOpt) (*jetstream.PubAck, error) {
+	if f.n.Add(1) == 1 {
+		return nil, context.DeadlineExceeded
+	}
+	return f.JetStream.PublishMsg(ctx, m, opts...)
+}
+
+// TestNonceOfAnUnstoredCallbackIsGivenBack: a signed callback answered 503
+// (not stored) gives its nonce back, so the same request sent again is
+// stored, not refused as a replay and lost.
+func TestNonceOfAnUnstoredCallbackIsGivenBack(t *testing.T) {
+	now := time.Now()
+	env := mustStartNATS(t)
+	h1 := mustNewHandler(t, ingest.Config{JS: &failFirstPublish{JetStream: env.js},
+		Verifier: mustVerifier(t, env, ingest.ModeEnforce, func() time.Time { return now })})
+	body, hdr := mustReadFixture(t, "1688-order-create.json"), signed(now, "nonce-1", testSecret)
+	if a := do(t, h1, "POST", body, hdr); a.status != 503 {
+		t.Fatalf("first: %d %s, want 503", a.status, a.raw)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := h1.Close(ctx); err != nil { // waits for the nonce to be given back
+		t.Fatal(err)
+	}
+	h2 := mustNewHandler(t, ingest.Config{JS: env.js,
+		Verifier: mustVerifier(t, env, ingest.ModeEnforce, func() time.Time { return now })})
+	if a := do(t, h2, "POST", body, hdr); a.status != 200 {
+		t.Fatalf("sent again: %d %s, want 200", a.status, a.raw)
+	}
+	if n := len(env.stored(t)); n != 1 {
+		t.Errorf("stored %d, want 1", n)
+	}
+	// Stored, the nonce is kept: a third send is a replay.
+	if a := do(t, h2, "POST", body, hdr); a.status != 401 {
+		t.Errorf("replayed after storing: %d %s, want 401", a.status, a.raw)
 	}
 }
 

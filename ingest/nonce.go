@@ -19,6 +19,9 @@ type NonceStore interface {
 	// atomic across every ingester sharing the store. An error means the
 	// store could not answer; the caller must not treat the nonce as fresh.
 	Claim(ctx context.Context, accessKey, nonce string) (fresh bool, err error)
+	// Release forgets a claimed nonce, for a request that was then not
+	// stored: the same request sent again is then no replay.
+	Release(ctx context.Context, accessKey, nonce string) error
 }
 
 // NonceBucket is the JetStream key-value bucket that holds claimed nonces.
@@ -58,12 +61,7 @@ func NewKVNonceStore(ctx context.Context, js jetstream.JetStream, replicas int) 
 
 // Claim implements NonceStore with a create-if-absent on the bucket.
 func (s *KVNonceStore) Claim(ctx context.Context, accessKey, nonce string) (bool, error) {
-	h := sha256.New()
-	h.Write([]byte(accessKey))
-	h.Write([]byte{0})
-	h.Write([]byte(nonce))
-	key := hex.EncodeToString(h.Sum(nil))
-	_, err := s.kv.Create(ctx, key, []byte{1})
+	_, err := s.kv.Create(ctx, nonceKey(accessKey, nonce), []byte{1})
 	switch {
 	case err == nil:
 		return true, nil
@@ -71,4 +69,21 @@ func (s *KVNonceStore) Claim(ctx context.Context, accessKey, nonce string) (bool
 		return false, nil
 	}
 	return false, fmt.Errorf("claim nonce: %w", err)
+}
+
+// Release implements NonceStore: the key is deleted, and Create succeeds on a
+// deleted key.
+func (s *KVNonceStore) Release(ctx context.Context, accessKey, nonce string) error {
+	if err := s.kv.Delete(ctx, nonceKey(accessKey, nonce)); err != nil {
+		return fmt.Errorf("release nonce: %w", err)
+	}
+	return nil
+}
+
+func nonceKey(accessKey, nonce string) string {
+	h := sha256.New()
+	h.Write([]byte(accessKey))
+	h.Write([]byte{0})
+	h.Write([]byte(nonce))
+	return hex.EncodeToString(h.Sum(nil))
 }

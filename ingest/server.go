@@ -7,11 +7,14 @@ import (
 
 // Timeouts and limits of the public listener returned by NewHTTPServer.
 const (
-	ServerReadHeaderTimeout = 2 * time.Second  // request line and headers
-	ServerReadTimeout       = 5 * time.Second  // whole request, headers and body
-	ServerWriteTimeout      = 5 * time.Second  // from end of headers to end of answer
-	ServerIdleTimeout       = 60 * time.Second // keep-alive between requests
-	ServerMaxHeaderBytes    = 16 << 10         // bytes; Xportcn sends five short headers
+	ServerReadHeaderTimeout = 2 * time.Second // request line and headers
+	ServerReadTimeout       = 5 * time.Second // whole request, headers and body
+	// From the end of the headers to the end of the answer: longer than the
+	// body's read timeout plus the publish's, so that a client too slow to
+	// send its body still gets its 408, and a slow publish its 503.
+	ServerWriteTimeout   = ServerReadTimeout + DefaultPublishTimeout + 2*time.Second
+	ServerIdleTimeout    = 60 * time.Second // keep-alive between requests
+	ServerMaxHeaderBytes = 16 << 10         // bytes; Xportcn sends five short headers
 )
 
 // NewHTTPServer returns a server for a public webhook listener: a slow or

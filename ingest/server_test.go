@@ -21,9 +21,18 @@ func TestNewHTTPServerLimits(t *testing.T) {
 	if s.ReadTimeout > time.Minute || s.MaxHeaderBytes > 1<<20 {
 		t.Errorf("limits too loose for a public webhook: %v %d", s.ReadTimeout, s.MaxHeaderBytes)
 	}
+	// The write deadline runs from the end of the headers: it must outlast
+	// the body's read deadline and a publish, or the 408 of a slow body and
+	// the 503 of a slow publish are cut off with the connection.
+	if s.WriteTimeout <= s.ReadTimeout+ingest.DefaultPublishTimeout {
+		t.Errorf("write timeout %v ends before a slow body's 408 (read %v, publish %v)",
+			s.WriteTimeout, s.ReadTimeout, ingest.DefaultPublishTimeout)
+	}
 }
 
-// startServer serves h with NewHTTPServer's settings, timeouts shortened.
+// startServer serves h with NewHTTPServer's settings, timeouts shortened:
+// headers get timeout, the whole request twice that, and the write deadline
+// keeps its proportion to the read deadline.
 func startServer(t *testing.T, h http.Handler, timeout time.Duration) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -33,6 +42,7 @@ func startServer(t *testing.T, h http.Handler, timeout time.Duration) string {
 	srv := ingest.NewHTTPServer("", h)
 	srv.ReadHeaderTimeout = timeout
 	srv.ReadTimeout = 2 * timeout
+	srv.WriteTimeout = srv.ReadTimeout * ingest.ServerWriteTimeout / ingest.ServerReadTimeout
 	go func() { _ = srv.Serve(ln) }()
 	t.Cleanup(func() { _ = srv.Close() })
 	return ln.Addr().String()

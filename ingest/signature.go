@@ -258,6 +258,20 @@ func (v *Verifier) Check(ctx context.Context, h http.Header) (Result, error) {
 	return ResultOK, nil
 }
 
+// Release gives back the nonce of headers h, which Check claimed (it answered
+// ResultOK), for a request that was then not stored: sent again, the same
+// request is not refused as a replay.
+func (v *Verifier) Release(ctx context.Context, h http.Header) error {
+	if v == nil {
+		return nil
+	}
+	s, _, res := ParseSignedHeaders(h)
+	if res != ResultOK {
+		return nil
+	}
+	return v.nonces.Release(ctx, s.AccessKey, s.Nonce)
+}
+
 func splitList(s string) []string {
 	var out []string
 	for _, p := range strings.Split(s, ",") {

@@ -23,6 +23,13 @@ type memNonces struct {
 	err  error
 }
 
+func (m *memNonces) Release(_ context.Context, key, nonce string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.seen, key+"\x00"+nonce)
+	return m.err
+}
+
 func (m *memNonces) Claim(_ context.Context, key, nonce string) (bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -46,23 +46,32 @@ func Subject(r proto.Route) string {
 	return b.String()
 }
 
-// MsgID returns the Nats-Msg-Id of a routed callback: "xp-<platform>-<id>"
-// when the envelope carries an id (stable across Xportcn's retries), else
-// "h-" followed by the hex SHA-256 of platform, normalized type and message
-// body. The envelope's retryCount and timestamp are outside the body, so every
-// retry of a message maps to the same id.
+// MsgID returns the Nats-Msg-Id of a routed callback. It is a hash of what
+// the message says: platform, normalized type, envelope id and message body;
+// the envelope's retryCount and timestamp are outside it, so every retry of a
+// message maps to the same id. With an envelope id it reads
+// "xp-<platform>-<id>-<16 hex digits of the hash>", the id for people to find,
+// the hash so that a body sent under somebody else's id (unsigned, in the
+// modes that store those) is not taken for a duplicate of it, nor is one of
+// two ids that read the same in a subject token ("1.2", "1 2"). Without one it
+// is "h-" and the hex SHA-256.
 func MsgID(r proto.Route) string {
 	p := platformToken(r.Platform)
-	if r.ID != "" {
-		return "xp-" + p + "-" + proto.SubjectToken(r.ID)
-	}
 	h := sha256.New()
 	h.Write([]byte(p))
 	h.Write([]byte{0})
 	h.Write([]byte(r.Type))
 	h.Write([]byte{0})
+	if r.ID != "" {
+		h.Write([]byte(r.ID))
+		h.Write([]byte{0})
+	}
 	h.Write(r.Body)
-	return "h-" + hex.EncodeToString(h.Sum(nil))
+	sum := h.Sum(nil)
+	if r.ID != "" {
+		return "xp-" + p + "-" + proto.SubjectToken(r.ID) + "-" + hex.EncodeToString(sum[:8])
+	}
+	return "h-" + hex.EncodeToString(sum)
 }
 
 // quarantineMsgID identifies a quarantined body by its bytes, so a sender

@@ -3,6 +3,7 @@ package ingest_test
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -45,9 +46,23 @@ func TestSubject(t *testing.T) {
 
 func TestMsgID(t *testing.T) {
 	withID := route(proto.Platform1688, proto.TypeRefund, "1")
-	withID.ID = "224"
-	if got := ingest.MsgID(withID); got != "xp-1688-224" {
-		t.Errorf("MsgID = %q", got)
+	withID.ID, withID.Body = "224", []byte(`{"orderId":"1","id":9}`)
+	if got := ingest.MsgID(withID); !regexp.MustCompile(`^xp-1688-224-[0-9a-f]{16}$`).MatchString(got) {
+		t.Errorf("MsgID = %q, want xp-1688-224-<16 hex digits>", got)
+	}
+	retried := withID
+	retried.RetryCount, retried.PushedAt = 3, 1779263269913
+	if ingest.MsgID(retried) != ingest.MsgID(withID) {
+		t.Error("retry fields change the id of a message with an envelope id")
+	}
+	// Another body under the same id (someone else's, unsigned) is no
+	// duplicate of it, nor is an id that reads the same as a subject token.
+	forged := withID
+	forged.Body = []byte(`{"orderId":"1","id":10}`)
+	dotted, spaced := withID, withID
+	dotted.ID, spaced.ID = "1.2", "1 2"
+	if ingest.MsgID(forged) == ingest.MsgID(withID) || ingest.MsgID(dotted) == ingest.MsgID(spaced) {
+		t.Error("different messages share an id")
 	}
 	a := route(proto.Platform1688, proto.TypeOrderCreate, "1")
 	a.Body = []byte(`{"orderId":"1"}`)
