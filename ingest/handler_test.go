@@ -344,6 +344,29 @@ func TestReplayedNonce(t *testing.T) {
 	}
 }
 
+// TestABodyUnderSomebodyElsesIDDoesNotPreemptIt: in record mode (and off),
+// unsigned bodies are stored; one posted under the envelope id of a
+// callback still to come must not make that callback a duplicate, answered
+// 200 and never stored.
+func TestABodyUnderSomebodyElsesIDDoesNotPreemptIt(t *testing.T) {
+	now := time.Now()
+	env := mustStartNATS(t)
+	h := mustNewHandler(t, ingest.Config{JS: env.js,
+		Verifier: mustVerifier(t, env, ingest.ModeRecord, func() time.Time { return now })})
+	forged := `{"messageType":"ORDER_CANCEL","id":"99","messagePlatform":1,"messageBody":{"orderId":"X"}}`
+	genuine := `{"messageType":"ORDER_CANCEL","id":"99","messagePlatform":1,"messageBody":{"orderId":"Y"}}`
+	if a := do(t, h, "POST", []byte(forged), nil); a.status != 200 {
+		t.Fatalf("forged: %d %s", a.status, a.raw)
+	}
+	if a := do(t, h, "POST", []byte(genuine), signed(now, "n-99", testSecret)); a.status != 200 {
+		t.Fatalf("genuine: %d %s", a.status, a.raw)
+	}
+	msgs := env.stored(t)
+	if len(msgs) != 2 || string(msgs[1].Data) != genuine || msgs[1].Header.Get(ingest.HeaderSignature) != "ok" {
+		t.Fatalf("stored %d messages; the genuine callback must be the second, signature ok", len(msgs))
+	}
+}
+
 // failFirstPublish is a JetStream whose first PublishMsg fails as a timeout.
 type failFirstPublish struct {
 	jetstream.JetStream
