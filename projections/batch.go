@@ -154,7 +154,8 @@ func (b *batch) fold(m *decoded) error {
 		next, facts := b.folder.ApplyOrder(e.rec, m.env.Platform, m.env.Type, *m.order, m.delivery)
 		e.dirty = e.dirty || orderChanged(&e.rec, &next)
 		e.rec = next
-		return b.emit(m.Seq, facts)
+		b.emit(facts)
+		return nil
 	default:
 		b.counts.Unknown++
 	}
@@ -176,9 +177,7 @@ func (b *batch) applyRefund(p proto.Platform, snap proto.RefundSnapshot, d ledge
 	changed := refundChanged(&e.rec, &next)
 	e.dirty = e.dirty || changed
 	e.rec = next
-	if err := b.emit(d.Seq, facts); err != nil {
-		return err
-	}
+	b.emit(facts)
 	if next.State.OrderID == "" || !changed {
 		return nil // an unchanged refund has been linked already
 	}
@@ -189,7 +188,8 @@ func (b *batch) applyRefund(p proto.Platform, snap proto.RefundSnapshot, d ledge
 	onext, ofacts := b.folder.LinkRefund(oe.rec, next.State)
 	oe.dirty = oe.dirty || orderChanged(&oe.rec, &onext)
 	oe.rec = onext
-	return b.emit(d.Seq, ofacts)
+	b.emit(ofacts)
+	return nil
 }
 
 // writer returns the batch's write batch, taking one from the store first.
@@ -205,17 +205,15 @@ func (b *batch) quarantine(m Message, reason string) error {
 	return setJSON(b.writer(), quarantineKey(m.Seq), Quarantined{Seq: m.Seq, Subject: m.Subject, Reason: reason})
 }
 
-// emit adds facts of the message seq to those apply writes to the outbox
-// (one key per message).
-func (b *batch) emit(seq uint64, facts []ledger.Fact) error {
-	if b.facts.n+len(facts) > maxFactIndex+1 {
-		return fmt.Errorf("callback %d yields more than %d facts", seq, maxFactIndex+1)
-	}
+// emit adds facts of the message being folded to those apply writes to the
+// outbox (one key per message, however many facts it has: a limit would
+// have to stop the projection at a callback, or skip it, and then the state
+// would depend on which callbacks came together).
+func (b *batch) emit(facts []ledger.Fact) {
 	for i := range facts {
 		b.facts.add(&facts[i])
 	}
 	b.counts.Facts += uint64(len(facts))
-	return nil
 }
 
 func (b *batch) refund(p proto.Platform, id string) (*refundEntry, error) {

@@ -3,6 +3,7 @@ package projections
 import (
 	"encoding/binary"
 	"fmt"
+	"math"
 	"strconv"
 
 	"refundledger/ledger"
@@ -19,15 +20,14 @@ type OutboxEntry struct {
 // Outbox returns up to limit facts from the outbox, in the order they became
 // true, starting with those of stream sequence afterSeq+1.
 func (s *Store) Outbox(afterSeq uint64, limit int) ([]OutboxEntry, error) {
-	return s.OutboxAfter(afterSeq, maxFactIndex, limit)
+	return s.OutboxAfter(afterSeq, math.MaxInt, limit)
 }
 
-// maxFactIndex is the index of the last fact a callback may have (layout 1
-// numbered them in four digits; the limit stays).
-const maxFactIndex = 9999
-
 // OutboxAfter returns up to limit facts that come after fact (seq, n), in
-// outbox order; n = -1 starts with the first fact of seq. It reads both
+// outbox order; n = -1 starts with the first fact of seq, math.MaxInt with
+// the first of the next callback that has facts. A callback may have any
+// number of facts (layout 1 numbered them in four digits, but no callback
+// it stored had 10,000). It reads both
 // layouts' keys: outbox/<seq> with the callback's facts, and layout 1's
 // outbox/<seq>/<nnnn> with one fact, which a store being rebuilt for the new
 // layout still holds while its relay publishes.

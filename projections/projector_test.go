@@ -3,6 +3,8 @@ package projections_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -171,5 +173,46 @@ func TestStreamSeqAgreesWithMetadata(t *testing.T) {
 		if err != nil || got != meta.Sequence.Stream || got != want {
 			t.Fatalf("StreamSeq(%q) = %d, %v; metadata says %d, want %d", msg.Reply(), got, err, meta.Sequence.Stream, want)
 		}
+	}
+}
+
+// TestACallbackWithTenThousandFactsIsFolded: a refund body of 5,100
+// operations (387 KB, under the ingest limit) yields over 10,000 facts in
+// one callback. The outbox takes them all under the callback's key, the
+// projection goes on past it, and the outbox reads from the next callback
+// on when asked for what follows it. (The outbox once refused more than
+// 10,000 facts a callback, which stopped the projection at that callback
+// for good.)
+func TestACallbackWithTenThousandFactsIsFolded(t *testing.T) {
+	e := mustEnv(t)
+	ops := make([]string, 0, 5100)
+	for i := 1; i <= cap(ops); i++ {
+		ops = append(ops, fmt.Sprintf(`{"id":%d,"gmtCreate":%d,"beforeOperateStatus":"refundsuccess"}`, i, 1704853762000+int64(i)*1000))
+	}
+	e.publish(t, []byte(`{"messageType":"ORDER_BUYER_VIEW_ORDER_BUYER_REFUND","messagePlatform":1,"id":1,`+
+		`"messageBody":{"refundId":"TQ1","orderId":5,"status":"refundsuccess","refundOperationList":[`+strings.Join(ops, ",")+`]}}`))
+	e.publish(t, fixture(t, "1688-refund-refundonly-success.json"))
+	store := mustOpenStore(t, e.dir)
+	defer store.Close()
+	e.project(t, store)
+	all, err := store.Outbox(0, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := 0
+	for _, f := range all {
+		if f.Seq == 1 {
+			if f.N != first {
+				t.Fatalf("fact %d of callback 1 numbered %d", first, f.N)
+			}
+			first++
+		}
+	}
+	if first <= 10000 || len(all) == first {
+		t.Fatalf("%d facts of callback 1 and %d in all; want over 10,000, then callback 2's", first, len(all))
+	}
+	next, err := store.Outbox(1, 10)
+	if err != nil || len(next) == 0 || next[0].Seq != 2 || next[0].N != 0 {
+		t.Fatalf("after callback 1: %+v, %v; want callback 2's facts from the first", next, err)
 	}
 }
