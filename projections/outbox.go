@@ -26,11 +26,11 @@ func (s *Store) Outbox(afterSeq uint64, limit int) ([]OutboxEntry, error) {
 // OutboxAfter returns up to limit facts that come after fact (seq, n), in
 // outbox order; n = -1 starts with the first fact of seq, math.MaxInt with
 // the first of the next callback that has facts. A callback may have any
-// number of facts (layout 1 numbered them in four digits, but no callback
-// it stored had 10,000). It reads both
-// layouts' keys: outbox/<seq> with the callback's facts, and layout 1's
-// outbox/<seq>/<nnnn> with one fact, which a store being rebuilt for the new
-// layout still holds while its relay publishes.
+// number of facts (layout 1 numbered them in four digits, but no callback it
+// stored had 10,000). It reads both layouts' keys: outbox/<seq> with the
+// callback's facts, and layout 1's outbox/<seq>/<nnnn> with one fact, which
+// a store being rebuilt for the new layout still holds while its relay
+// publishes.
 func (s *Store) OutboxAfter(seq uint64, n, limit int) ([]OutboxEntry, error) {
 	if limit <= 0 {
 		return nil, nil
