@@ -192,8 +192,12 @@ func render(b *book, steps int) string {
 		if st.Current != nil {
 			cur = *st.Current
 		}
-		fmt.Fprintf(&w, "order %s status=%s total=%d shipping=%d paid=%v paidTotal=%d refunded=%d refunds=%d\n",
-			k, orEmpty(cur.Status), cur.TotalAmount, cur.ShippingFee, st.Paid, st.PaidTotal, st.RefundedTotal, len(st.Refunds))
+		paidTotal := "unknown"
+		if st.PaidTotalKnown {
+			paidTotal = fmt.Sprint(st.PaidTotal)
+		}
+		fmt.Fprintf(&w, "order %s status=%s total=%d shipping=%d paid=%v paidTotal=%s refunded=%d refunds=%d\n",
+			k, orEmpty(cur.Status), cur.TotalAmount, cur.ShippingFee, st.Paid, paidTotal, st.RefundedTotal, len(st.Refunds))
 		for _, s := range st.StatusHistory {
 			fmt.Fprintf(&w, "  status %s %s (%s)\n", s.At, s.Status, s.Type)
 		}

@@ -62,17 +62,21 @@ type PriceChange struct {
 
 // Order is the folded state of an order.
 type Order struct {
-	Platform      proto.Platform `json:"platform"`
-	OrderID       string         `json:"orderId"`
-	OrderNo       string         `json:"orderNo"`
-	Current       *OrderTotals   `json:"current"` // nil until an order message is seen
-	Paid          bool           `json:"paid"`
-	PaidTotal     int64          `json:"paidTotal"`     // fen; meaningful when Paid
-	StatusHistory []OrderTotals  `json:"statusHistory"` // each change of status, in time order
-	PriceHistory  []PriceChange  `json:"priceHistory"`
-	Refunds       []RefundLink   `json:"refunds"`
-	RefundedTotal int64          `json:"refundedTotal"` // fen, sum of the refunds' postings
-	Anomalies     []Anomaly      `json:"anomalies"`
+	Platform  proto.Platform `json:"platform"`
+	OrderID   string         `json:"orderId"`
+	OrderNo   string         `json:"orderNo"`
+	Current   *OrderTotals   `json:"current"` // nil until an order message is seen
+	Paid      bool           `json:"paid"`
+	PaidTotal int64          `json:"paidTotal"` // fen; meaningful when Paid and PaidTotalKnown
+	// PaidTotalKnown: some order message stated the order's totals. A paid
+	// order whose messages never did (a status-only payment message, say)
+	// has no known paid total, and its refunds cannot be checked against it.
+	PaidTotalKnown bool          `json:"paidTotalKnown"`
+	StatusHistory  []OrderTotals `json:"statusHistory"` // each change of status, in time order
+	PriceHistory   []PriceChange `json:"priceHistory"`
+	Refunds        []RefundLink  `json:"refunds"`
+	RefundedTotal  int64         `json:"refundedTotal"` // fen, sum of the refunds' postings
+	Anomalies      []Anomaly     `json:"anomalies"`
 }
 
 // typeRank orders order messages that carry the same push time by where they
@@ -179,7 +183,9 @@ func (rec OrderRecord) foldState() Order {
 	st := Order{Platform: rec.Platform, OrderID: rec.OrderID, Refunds: rec.Refunds}
 	var prev OrderTotals // the totals after the messages before m
 	known := false       // whether prev holds any
+	totalsStated := false
 	for _, m := range ordered {
+		totalsStated = totalsStated || m.Msg.HasTotals
 		t := OrderTotals{
 			Type: m.Type, Status: m.Msg.Status, PayStatus: m.Msg.PayStatus,
 			TotalAmount: m.Msg.TotalAmount, ShippingFee: m.Msg.ShippingFee, ProductAmount: m.Msg.ProductAmount,
@@ -222,8 +228,8 @@ func (rec OrderRecord) foldState() Order {
 	}
 	if known {
 		st.Current = &prev
-		if st.Paid {
-			st.PaidTotal = prev.TotalAmount
+		if st.Paid && totalsStated {
+			st.PaidTotal, st.PaidTotalKnown = prev.TotalAmount, true
 		}
 	}
 	st.withRefunds(rec.Refunds)
@@ -238,7 +244,7 @@ func (st *Order) withRefunds(links []RefundLink) {
 	for _, l := range links {
 		st.RefundedTotal += l.Booked
 	}
-	if st.Paid && st.RefundedTotal > st.PaidTotal {
+	if st.Paid && st.PaidTotalKnown && st.RefundedTotal > st.PaidTotal {
 		st.Anomalies = []Anomaly{{
 			Code:   AnomalyOverRefund,
 			Detail: fmt.Sprintf("refunded %d fen exceeds the paid total %d fen", st.RefundedTotal, st.PaidTotal),

@@ -4,7 +4,11 @@ package ledger
 // callbacks would fold to a different state or facts; a projection built by
 // another version is rebuilt from the stream.
 //
-// 4 folds as 3 did. It came with the projections' store layout 2, which
+// 4 folded as 3 did. It came with the projections' store layout 2, which
 // binaries of version 3 cannot read (they knew no layout): a store of version
 // 4 is one they rebuild rather than misread, should one be run again.
-const FoldVersion = 4
+//
+// 5: over_refund only where the paid total is known (an order message stated
+// its totals), and an amount of money beyond 2^50 fen makes its body
+// undecodable (quarantined) instead of overflowing the sums.
+const FoldVersion = 5

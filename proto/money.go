@@ -2,9 +2,25 @@ package proto
 
 import "fmt"
 
-// maxFen bounds parsed amounts (about 9.2e16 yuan) so the arithmetic below
-// cannot overflow int64.
-const maxFen = 1 << 62
+// maxFen bounds every parsed amount of money, in fen: 2^50 fen is about 11
+// trillion yuan, beyond any purchase, and small enough that the ledger can
+// add 8,192 such amounts (an order's refunds, a refund's postings, goods plus
+// carriage) without overflowing int64. A body with an amount beyond it does
+// not decode, and is quarantined with the reason.
+const maxFen = 1 << 50
+
+// fenValue decodes an amount in fen (an integer, as intValue reads it) and
+// checks it against maxFen.
+func fenValue(v []byte) (int64, error) {
+	n, err := intValue(v)
+	if err != nil {
+		return 0, err
+	}
+	if n > maxFen || n < -maxFen {
+		return 0, fmt.Errorf("amount %d fen is out of range (more than %d in magnitude)", n, int64(maxFen))
+	}
+	return n, nil
+}
 
 // yuanValue converts a yuan decimal (1688's order API: totalAmount,
 // shippingFee; Taobao: refund_fee) from a raw JSON number or string to int64

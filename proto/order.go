@@ -70,14 +70,14 @@ func decodeOrderObject(it *objectIter) (OrderMessage, error) {
 		case "payStatus":
 			m.PayStatus, err = intValue(val)
 		case "totalAmount":
-			m.TotalAmount, err = intValue(val)
+			m.TotalAmount, err = fenValue(val)
 			m.HasTotals = m.HasTotals || string(val) != "null"
 		case "shippingFee":
-			m.ShippingFee, err = intValue(val)
+			m.ShippingFee, err = fenValue(val)
 		case "productAmount":
-			m.ProductAmount, err = intValue(val)
+			m.ProductAmount, err = fenValue(val)
 		case "refundAmount":
-			m.RefundAmount, err = intValue(val)
+			m.RefundAmount, err = fenValue(val)
 		case "closeReason":
 			m.CloseReason, err = textValue(val)
 		case "tbCreateTime":
@@ -135,7 +135,7 @@ func decodeBaseInfo(raw []byte, depth int, m *OrderMessage) error {
 		case "sumProductPayment":
 			m.ProductAmount, err = yuanValue(val)
 		case "discount":
-			m.Discount, err = intValue(val)
+			m.Discount, err = fenValue(val)
 		case "refund":
 			m.RefundAmount, err = yuanValue(val)
 		case "createTime":

@@ -95,13 +95,13 @@ func decodeRefundObject(it *objectIter) (RefundSnapshot, error) {
 		case "status":
 			s.Status, err = statusValue(val)
 		case "applyPayment":
-			s.ApplyPayment, err = intValue(val)
+			s.ApplyPayment, err = fenValue(val)
 		case "applyCarriage":
-			s.ApplyCarriage, err = intValue(val)
+			s.ApplyCarriage, err = fenValue(val)
 		case "refundPayment":
-			s.RefundPayment, err = intValue(val)
+			s.RefundPayment, err = fenValue(val)
 		case "refundCarriage":
-			s.RefundCarriage, err = intValue(val)
+			s.RefundCarriage, err = fenValue(val)
 		case "disputeType":
 			s.DisputeType, err = intValue(val)
 		case "disputeRequest":

@@ -153,8 +153,11 @@ func printOrder(w io.Writer, o ledger.Order) {
 		fmt.Fprintf(tw, "status\tno order message yet (only refunds name this order)\n")
 	}
 	paid := "not paid"
-	if o.Paid {
+	switch {
+	case o.Paid && o.PaidTotalKnown:
 		paid = fmtFen(o.PaidTotal) + " CNY"
+	case o.Paid:
+		paid = "yes, total not stated by any order message"
 	}
 	fmt.Fprintf(tw, "paid\t%s\n", paid)
 	fmt.Fprintf(tw, "refunded\t%s CNY in %d refunds\n", fmtFen(o.RefundedTotal), len(o.Refunds))
