@@ -1,8 +1,11 @@
 package ledger
 
 import (
+	"fmt"
+	"slices"
 	"sort"
 	"strconv"
+	"strings"
 
 	"refundledger/proto"
 )
@@ -111,18 +114,49 @@ func foldRefundState(rec *RefundRecord) Refund {
 	}
 	for _, p := range rec.Postings {
 		st.Booked += p.Amount
-		if p.Kind == PostingAdjustment {
-			st.Anomalies = append(st.Anomalies, Anomaly{
-				Code:   AnomalyAmountChanged,
-				Detail: "the refunded amounts changed after the refund succeeded; posting " + p.ID + " books the difference",
-				Ref:    p.ID,
-			})
-		}
+	}
+	if succeeded {
+		st.Anomalies = amountsChanged(st.Anomalies, rec.Snapshots, a)
 	}
 	if st.Anomalies == nil {
 		st.Anomalies = []Anomaly{}
 	}
 	return st
+}
+
+// amountsChanged appends an amount_changed_after_success anomaly for each
+// other pair of refunded amounts (goods + carriage) that a snapshot showing
+// the refund succeeded carries, besides the authoritative snapshot a's. It
+// depends on the set of snapshots only: the postings show the change as an
+// adjustment only when the snapshots came in that order (see book).
+func amountsChanged(out []Anomaly, snaps []Snapshot, a *proto.RefundSnapshot) []Anomaly {
+	start := len(out)
+	for i := range snaps {
+		s := &snaps[i].Refund
+		if PhaseOf(s.Status) != PhaseSucceeded || (s.RefundPayment == a.RefundPayment && s.RefundCarriage == a.RefundCarriage) {
+			continue
+		}
+		ref := amountsRef(s.RefundPayment, s.RefundCarriage)
+		if slices.ContainsFunc(out[start:], func(o Anomaly) bool { return o.Ref == ref }) {
+			continue
+		}
+		out = append(out, Anomaly{
+			Code: AnomalyAmountChanged,
+			Detail: fmt.Sprintf("a snapshot showing the refund succeeded carries %d + %d fen (goods + carriage), "+
+				"the authoritative one %d + %d fen; the postings book the authoritative amounts",
+				s.RefundPayment, s.RefundCarriage, a.RefundPayment, a.RefundCarriage),
+			Ref: ref,
+		})
+	}
+	// In an order of their own, not the snapshots' digests'.
+	slices.SortFunc(out[start:], func(x, y Anomaly) int { return strings.Compare(x.Ref, y.Ref) })
+	return out
+}
+
+// amountsRef names a pair of refunded amounts in an anomaly's Ref (and so in
+// its fact id).
+func amountsRef(goods, carriage int64) string {
+	return strconv.FormatInt(goods, 10) + "+" + strconv.FormatInt(carriage, 10)
 }
 
 func firstNonZero(v ...int64) int64 {

@@ -9,6 +9,9 @@ package ledger
 // 4 is one they rebuild rather than misread, should one be run again.
 //
 // 5: over_refund only where the paid total is known (an order message stated
-// its totals), and an amount of money beyond 2^50 fen makes its body
-// undecodable (quarantined) instead of overflowing the sums.
+// its totals); an amount of money beyond 2^50 fen makes its body undecodable
+// (quarantined) instead of overflowing the sums; amount_changed_after_success
+// comes from the set of snapshots (one per other pair of amounts a success
+// snapshot carries, Ref "goods+carriage"), not from an adjusting posting,
+// which only one order of arrival books.
 const FoldVersion = 5
