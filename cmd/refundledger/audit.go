@@ -7,7 +7,9 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -39,7 +41,10 @@ and DATA/pebble itself.`,
 			var rep projections.AuditReport
 			var err error
 			if data != "" {
-				rep, err = auditOffline(cmd.Context(), data)
+				// Ctrl-C stops the fold and removes its scratch directory.
+				ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+				defer stop()
+				rep, err = auditOffline(ctx, data)
 			} else {
 				err = adminGet(cmd.Context(), admin, "/v1/audit", timeout, &rep)
 			}
@@ -69,6 +74,16 @@ func auditor(js jetstream.JetStream, proj *projections.Projection, scratch strin
 
 func auditOffline(ctx context.Context, data string) (projections.AuditReport, error) {
 	var rep projections.AuditReport
+	// Both must be there: an empty projection opened here would be "equal"
+	// to the fold of nothing, and an audit must not create either.
+	for _, part := range []struct{ dir, what string }{
+		{filepath.Join(data, "nats"), "no stream"},
+		{filepath.Join(data, "pebble"), "no projection"},
+	} {
+		if fi, err := os.Stat(part.dir); err != nil || !fi.IsDir() {
+			return rep, fmt.Errorf("%s in %s: nothing to audit (is --data the directory serve or rebuild uses?)", part.what, part.dir)
+		}
+	}
 	unlock, err := lockDataDir(data)
 	if err != nil {
 		return rep, err

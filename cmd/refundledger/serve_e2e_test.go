@@ -395,6 +395,23 @@ func TestServeEndToEnd(t *testing.T) {
 	})
 }
 
+// TestOfflineAuditNeedsAProjection: `audit --data` on a directory with a
+// stream but no projection says so and fails; it does not call the empty
+// projection it would open equal to the fold of nothing, nor create it.
+func TestOfflineAuditNeedsAProjection(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "nats"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(mustBuild(t), "audit", "--data", dir).CombinedOutput()
+	if err == nil || !bytes.Contains(out, []byte("no projection in")) || bytes.Contains(out, []byte("OK")) {
+		t.Fatalf("audit of a directory without a projection: %v\n%s", err, out)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "pebble")); !os.IsNotExist(err) {
+		t.Errorf("the audit created a projection directory: %v", err)
+	}
+}
+
 // TestServeWithExternalNATS runs serve against a NATS server it did not
 // start (as in a cluster, with --nats): the streams are created there and a
 // callback goes all the way through.
