@@ -69,7 +69,7 @@ func subjectToken(v string) string {
 	return proto.SubjectToken(v)
 }
 
-func replay(ctx context.Context, natsURL, subject string, from uint64, limit int, raw bool, out io.Writer) error {
+func replay(ctx context.Context, natsURL, subject string, from uint64, limit int, raw bool, out io.Writer) (err error) {
 	conn, err := connect(natsURL, ingest.EmbeddedOptions{}, "refundledger replay")
 	if err != nil {
 		return err
@@ -90,13 +90,19 @@ func replay(ctx context.Context, natsURL, subject string, from uint64, limit int
 	if err != nil {
 		return err
 	}
-	w := bufio.NewWriter(out)
-	defer w.Flush()
+	// What was written is flushed on every way out, and a failed write
+	// (the buffered writer keeps the first) fails the command.
+	w := bufio.NewWriter(&errWriter{w: out})
 	var tw *tabwriter.Writer
+	defer func() {
+		if tw != nil {
+			tw.Flush() // into w, whose Flush reports any error
+		}
+		err = errors.Join(err, w.Flush())
+	}()
 	if !raw {
 		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "SEQ\tRECEIVED (UTC)\tPLATFORM\tTYPE\tORDER\tRETRY\tSIGNATURE\tBYTES\tRECEIPT")
-		defer tw.Flush()
 	}
 	for n := 0; limit == 0 || n < limit; n++ {
 		if from > last {

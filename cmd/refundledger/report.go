@@ -22,8 +22,9 @@ func reportCmd() *cobra.Command {
 			if err := adminGet(cmd.Context(), admin, "/v1/report", 5*time.Minute, &rep); err != nil {
 				return err
 			}
-			printReport(cmd.OutOrStdout(), rep)
-			return nil
+			out := &errWriter{w: cmd.OutOrStdout()}
+			printReport(out, rep)
+			return out.err
 		},
 	}
 	cmd.Flags().StringVar(&admin, "admin", defaultAdmin, "admin address of the running service")

@@ -341,6 +341,26 @@ func TestServeEndToEnd(t *testing.T) {
 		if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "not_found") {
 			t.Fatalf("show of an unknown refund: %v %s", err, out)
 		}
+		// Output that cannot be written (a full disk) fails the command: a
+		// cut-short export must not look complete.
+		full, err := os.OpenFile("/dev/full", os.O_WRONLY, 0)
+		if err != nil {
+			t.Skipf("no /dev/full: %v", err)
+		}
+		defer full.Close()
+		for _, args := range [][]string{
+			{"replay", "--nats", s.nats, "--raw"},
+			{"replay", "--nats", s.nats},
+			{"show", "order", "1688", "3305075341149134260", "--admin", s.admin},
+			{"report", "--admin", s.admin},
+		} {
+			var stderr bytes.Buffer
+			cmd := exec.Command(mustBuild(t), args...)
+			cmd.Stdout, cmd.Stderr = full, &stderr
+			if err := cmd.Run(); err == nil || !strings.Contains(stderr.String(), "write the output") {
+				t.Errorf("%s to a full disk: %v, %s; want a failed write", args[0], err, stderr.String())
+			}
+		}
 	})
 
 	// restartUnchanged starts serve on dir again and requires the same

@@ -25,7 +25,7 @@ func showCmd() *cobra.Command {
 		Args: cobra.ExactArgs(3),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			kind, platform, id := args[0], url.PathEscape(args[1]), url.PathEscape(args[2])
-			out := cmd.OutOrStdout()
+			out := &errWriter{w: cmd.OutOrStdout()}
 			switch kind {
 			case "refund":
 				var r ledger.Refund
@@ -49,7 +49,7 @@ func showCmd() *cobra.Command {
 			default:
 				return fmt.Errorf("show %q: want refund or order", kind)
 			}
-			return nil
+			return out.err
 		},
 	}
 	cmd.Flags().StringVar(&admin, "admin", defaultAdmin, "admin address of the running service")
