@@ -16,6 +16,10 @@ import (
 	"refundledger/ledger/simulate"
 )
 
+// maxDupRate is the largest --dup-rate: a copy is repeated while a draw falls
+// under it, 10 copies a delivery on average at 0.9.
+const maxDupRate = 0.9
+
 func genCmd() *cobra.Command {
 	var (
 		opts        simulate.Options
@@ -54,6 +58,14 @@ Lifecycles: ` + strings.Join(simulate.Lifecycles(), ", "),
 			if opts.Orders < 1 {
 				return fmt.Errorf("--orders must be at least 1")
 			}
+			// A copy is repeated while a draw falls under --dup-rate: at 1
+			// that never ends, near it the copies are without number.
+			if opts.DupRate < 0 || opts.DupRate > maxDupRate {
+				return fmt.Errorf("--dup-rate %g: want a probability from 0 to %g", opts.DupRate, maxDupRate)
+			}
+			if opts.RetryRate < 0 || opts.RetryRate > 1 {
+				return fmt.Errorf("--retry-rate %g: want a probability from 0 to 1", opts.RetryRate)
+			}
 			if post != "" {
 				ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 				defer stop()
@@ -65,7 +77,7 @@ Lifecycles: ` + strings.Join(simulate.Lifecycles(), ", "),
 	fl := cmd.Flags()
 	fl.IntVar(&opts.Orders, "orders", 100, "number of orders to simulate")
 	fl.Uint64Var(&opts.Seed, "seed", 1, "random seed; the same seed gives the same callbacks")
-	fl.Float64Var(&opts.DupRate, "dup-rate", 0.05, "probability that a delivery is repeated")
+	fl.Float64Var(&opts.DupRate, "dup-rate", 0.05, fmt.Sprintf("probability that a delivery is repeated (again and again: at most %g)", maxDupRate))
 	fl.Float64Var(&opts.RetryRate, "retry-rate", 0.02, "probability that a push fails and comes back as retries, 30 minutes apart")
 	fl.BoolVar(&opts.Shuffle, "shuffle", true, "deliver out of order (within a window of orders)")
 	fl.StringVar(&lifecycles, "lifecycles", "", "comma list of lifecycles to draw from (default: all)")

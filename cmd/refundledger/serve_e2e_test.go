@@ -528,3 +528,17 @@ func requireSame(t *testing.T, s *service, path string, want []byte) {
 		t.Fatalf("GET %s after restart:\n got %d %s\nwant %s", path, code, got, want)
 	}
 }
+
+// TestGenRefusesRatesOutOfRange: a --dup-rate of 1 would repeat a copy for
+// ever; it and other rates that are no probability are refused at once.
+func TestGenRefusesRatesOutOfRange(t *testing.T) {
+	for _, args := range [][]string{{"--dup-rate", "1"}, {"--dup-rate", "-0.1"}, {"--retry-rate", "1.5"}} {
+		cmd := exec.Command(mustBuild(t), append([]string{"gen", "--orders", "1"}, args...)...)
+		timer := time.AfterFunc(10*time.Second, func() { _ = cmd.Process.Kill() }) // it never ended before
+		out, err := cmd.CombinedOutput()
+		timer.Stop()
+		if err == nil || !strings.Contains(string(out), "want a probability") {
+			t.Errorf("gen %v: %v\n%.300s", args, err, out)
+		}
+	}
+}
