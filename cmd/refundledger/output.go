@@ -3,6 +3,9 @@ package main
 import (
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
+	"unicode"
 )
 
 // errWriter passes writes on to w and keeps the first error, so that a
@@ -23,4 +26,24 @@ func (e *errWriter) Write(p []byte) (int, error) {
 		e.err = fmt.Errorf("write the output: %w", err)
 	}
 	return n, e.err
+}
+
+// cell makes text that came in a callback safe to print in a table on a
+// terminal: control characters (a tab or newline that would break the
+// columns, the escape that starts a terminal command) are shown as Go
+// escapes (\t, \n, \x1b) instead.
+func cell(s string) string {
+	if !strings.ContainsFunc(s, unicode.IsControl) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if !unicode.IsControl(r) {
+			b.WriteRune(r)
+			continue
+		}
+		q := strconv.QuoteRune(r) // '\n', '\x1b', '\u0085'
+		b.WriteString(q[1 : len(q)-1])
+	}
+	return b.String()
 }

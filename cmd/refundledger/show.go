@@ -79,18 +79,18 @@ func orDash(s string) string {
 	if s == "" {
 		return "-"
 	}
-	return s
+	return cell(s)
 }
 
 func printRefund(w io.Writer, r ledger.Refund) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "refund\t%s/%s\n", r.Platform, r.RefundID)
+	fmt.Fprintf(tw, "refund\t%s/%s\n", r.Platform, cell(r.RefundID))
 	fmt.Fprintf(tw, "order\t%s\n", orDash(r.OrderID))
 	state := r.Phase
 	if r.Terminal {
 		state += ", terminal"
 	}
-	fmt.Fprintf(tw, "status\t%s (%s)\n", r.Status, state)
+	fmt.Fprintf(tw, "status\t%s (%s)\n", cell(r.Status), state)
 	fmt.Fprintf(tw, "applied\tgoods %s + carriage %s CNY\n", fmtFen(r.Amounts.ApplyPayment), fmtFen(r.Amounts.ApplyCarriage))
 	fmt.Fprintf(tw, "refunded\tgoods %s + carriage %s CNY\n", fmtFen(r.Amounts.RefundPayment), fmtFen(r.Amounts.RefundCarriage))
 	fmt.Fprintf(tw, "booked\t%s CNY\n", fmtFen(r.Booked))
@@ -101,7 +101,7 @@ func printRefund(w io.Writer, r ledger.Refund) {
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "AT (UTC)\tID\tTYPE\tBY\tFROM\tTO\tREMARK")
 	for _, op := range r.Operations {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\n", fmtTime(op.At), op.ID, op.Type, orDash(roles[op.Role]), orDash(op.From), op.To, op.Remark)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\n", fmtTime(op.At), cell(op.ID), op.Type, orDash(roles[op.Role]), orDash(op.From), cell(op.To), cell(op.Remark))
 	}
 	tw.Flush()
 	if len(r.Postings) > 0 {
@@ -109,7 +109,7 @@ func printRefund(w io.Writer, r ledger.Refund) {
 		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 		fmt.Fprintln(tw, "AT (UTC)\tKIND\tGOODS\tCARRIAGE\tAMOUNT\tID\t")
 		for _, p := range r.Postings {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t\n", fmtTime(p.At), p.Kind, fmtFen(p.Goods), fmtFen(p.Carriage), fmtFen(p.Amount), p.ID)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t\n", fmtTime(p.At), p.Kind, fmtFen(p.Goods), fmtFen(p.Carriage), fmtFen(p.Amount), cell(p.ID))
 		}
 		tw.Flush()
 	}
@@ -123,7 +123,7 @@ func printAnomalies(w io.Writer, list []ledger.Anomaly) {
 	fmt.Fprintln(w, "\nANOMALIES")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, a := range list {
-		fmt.Fprintf(tw, "%s\t%s\n", a.Code, a.Detail)
+		fmt.Fprintf(tw, "%s\t%s\n", cell(a.Code), cell(a.Detail))
 	}
 	tw.Flush()
 }
@@ -144,10 +144,10 @@ func printDeliveries(w io.Writer, ds []projections.Delivery) {
 
 func printOrder(w io.Writer, o ledger.Order) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "order\t%s/%s\n", o.Platform, o.OrderID)
+	fmt.Fprintf(tw, "order\t%s/%s\n", o.Platform, cell(o.OrderID))
 	fmt.Fprintf(tw, "order no\t%s\n", orDash(o.OrderNo))
 	if c := o.Current; c != nil {
-		fmt.Fprintf(tw, "status\t%s (as of %s UTC)\n", c.Status, fmtTime(c.At))
+		fmt.Fprintf(tw, "status\t%s (as of %s UTC)\n", cell(c.Status), fmtTime(c.At))
 		fmt.Fprintf(tw, "totals\t%s CNY = products %s + shipping %s\n", fmtFen(c.TotalAmount), fmtFen(c.ProductAmount), fmtFen(c.ShippingFee))
 	} else {
 		fmt.Fprintf(tw, "status\tno order message yet (only refunds name this order)\n")
@@ -167,7 +167,7 @@ func printOrder(w io.Writer, o ledger.Order) {
 		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 		fmt.Fprintln(tw, "AT (UTC)\tTOTAL\tCHANGE\tPRODUCTS\tSHIPPING\tMESSAGE\t")
 		for _, p := range o.PriceHistory {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t\n", fmtTime(p.At), fmtFen(p.TotalAmount), fmtFen(p.DiffTotal), fmtFen(p.ProductAmount), fmtFen(p.ShippingFee), p.Type)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t\n", fmtTime(p.At), fmtFen(p.TotalAmount), fmtFen(p.DiffTotal), fmtFen(p.ProductAmount), fmtFen(p.ShippingFee), cell(p.Type))
 		}
 		tw.Flush()
 	}
@@ -176,7 +176,7 @@ func printOrder(w io.Writer, o ledger.Order) {
 		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "REFUND\tSTATUS\tPHASE\tBOOKED (CNY)")
 		for _, l := range o.Refunds {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", l.RefundID, l.Status, l.Phase, fmtFen(l.Booked))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", cell(l.RefundID), cell(l.Status), l.Phase, fmtFen(l.Booked))
 		}
 		tw.Flush()
 	}
