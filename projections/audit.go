@@ -94,6 +94,9 @@ func Audit(ctx context.Context, live *Store, cfg AuditConfig) (AuditReport, erro
 		if err := proj.Run(ctx); err != nil {
 			return rep, err
 		}
+		if err := ctx.Err(); err != nil {
+			return rep, fmt.Errorf("audit: stopped: %w", err)
+		}
 		if proj.Checkpoint() != rep.Checkpoint {
 			return rep, fmt.Errorf("audit: the reference fold stopped at %d, before the live checkpoint %d", proj.Checkpoint(), rep.Checkpoint)
 		}
@@ -117,6 +120,9 @@ func Audit(ctx context.Context, live *Store, cfg AuditConfig) (AuditReport, erro
 	}
 	okA, okB := a.First(), b.First()
 	for okA || okB {
+		if rep.Keys%(1<<16) == 0 && ctx.Err() != nil {
+			return rep, fmt.Errorf("audit: stopped: %w", ctx.Err())
+		}
 		rep.Keys++
 		var c int
 		switch {

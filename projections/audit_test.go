@@ -2,6 +2,8 @@ package projections_test
 
 import (
 	"context"
+	"errors"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -61,4 +63,27 @@ func TestAudit(t *testing.T) {
 			t.Fatalf("%+v", rep)
 		}
 	})
+}
+
+// TestAuditStoppedIsAnErrorNotAVerdict: an audit whose context ends (its
+// client gone, the service shutting down) stops with an error; it never
+// reports the part it compared as a verdict.
+func TestAuditStoppedIsAnErrorNotAVerdict(t *testing.T) {
+	e := mustEnv(t)
+	for i := range 12 {
+		e.publish(t, variant(t, i, "refundsuccess"))
+	}
+	store := mustOpenStore(t, e.dir)
+	defer store.Close()
+	e.project(t, store)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	scratch := filepath.Join(t.TempDir(), "scratch")
+	rep, err := projections.Audit(ctx, store, projections.AuditConfig{JS: e.js, Stream: streamName, Scratch: scratch, Logger: quiet()})
+	if err == nil || !errors.Is(err, context.Canceled) {
+		t.Fatalf("a stopped audit: %+v, %v; want the cancellation as an error", rep, err)
+	}
+	if _, err := os.Stat(scratch); !os.IsNotExist(err) {
+		t.Errorf("the scratch fold is left behind: %v", err)
+	}
 }

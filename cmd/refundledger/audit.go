@@ -65,9 +65,14 @@ and DATA/pebble itself.`,
 }
 
 // auditor returns the audit the admin API serves, with a scratch directory
-// beside the projection.
-func auditor(js jetstream.JetStream, proj *projections.Projection, scratch string, log *slog.Logger) func(context.Context) (projections.AuditReport, error) {
+// beside the projection. An audit stops when its request ends or when life
+// does (the service shutting down: the admin listener's shutdown would
+// otherwise wait for the audit, up to its client's timeout).
+func auditor(life context.Context, js jetstream.JetStream, proj *projections.Projection, scratch string, log *slog.Logger) func(context.Context) (projections.AuditReport, error) {
 	return func(ctx context.Context) (projections.AuditReport, error) {
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		defer context.AfterFunc(life, cancel)()
 		return projections.Audit(ctx, proj.Store(), projections.AuditConfig{JS: js, Stream: ingest.StreamName, Scratch: scratch, Logger: log})
 	}
 }

@@ -74,7 +74,7 @@ func project(ctx context.Context, data, natsURL, adminListen string, replicas in
 	defer proj.Close()
 	if adminListen != "" {
 		api := &projections.API{Projection: proj, Logger: log, LastSeq: streamLastSeq(stream),
-			Audit: auditor(js, proj, filepath.Join(data, "pebble.audit"), log)}
+			Audit: auditor(ctx, js, proj, filepath.Join(data, "pebble.audit"), log)}
 		ln, err := net.Listen("tcp", adminListen)
 		if err != nil {
 			return fmt.Errorf("admin listener: %w", err)
