@@ -43,7 +43,8 @@ type RebuildProgress struct {
 	Target     uint64    `json:"target"`     // the stream's last sequence when last looked at
 	Started    time.Time `json:"started"`
 	Elapsed    float64   `json:"elapsedSeconds"`
-	Rate       float64   `json:"rate"` // messages per second since the start
+	Rate       float64   `json:"rate"`   // messages per second since the start
+	Folded     uint64    `json:"folded"` // messages folded since the start (a resumed rebuild began at a checkpoint)
 	Done       bool      `json:"done"`
 }
 
@@ -115,8 +116,9 @@ func Rebuild(ctx context.Context, cfg RebuildConfig) (*Store, error) {
 	for {
 		prog.Checkpoint = proj.Checkpoint()
 		prog.Elapsed = cfg.Now().Sub(prog.Started).Seconds()
+		prog.Folded = prog.Checkpoint - startCP
 		if prog.Elapsed > 0 {
-			prog.Rate = float64(prog.Checkpoint-startCP) / prog.Elapsed
+			prog.Rate = float64(prog.Folded) / prog.Elapsed
 		}
 		// The target is the stream's end when first looked at; reached, it is
 		// looked at again, and the rebuild ends once it is within
@@ -137,6 +139,7 @@ func Rebuild(ctx context.Context, cfg RebuildConfig) (*Store, error) {
 					return fail(err)
 				}
 				prog.Checkpoint, prog.Target, prog.Done = proj.Checkpoint(), info.State.LastSeq, true
+				prog.Folded = prog.Checkpoint - startCP
 				if cfg.Progress != nil {
 					cfg.Progress(prog)
 				}

@@ -87,9 +87,11 @@ func TestRebuild(t *testing.T) {
 			e.publish(t, variant(t, i, "waitselleragree"))
 		}
 		dir := t.TempDir() + "/rebuilt"
+		var last projections.RebuildProgress
 		rebuild := func() *projections.Store {
 			t.Helper()
-			s, err := projections.Rebuild(context.Background(), projections.RebuildConfig{JS: e.js, Stream: streamName, Dir: dir, Logger: quiet()})
+			s, err := projections.Rebuild(context.Background(), projections.RebuildConfig{JS: e.js, Stream: streamName, Dir: dir, Logger: quiet(),
+				Progress: func(p projections.RebuildProgress) { last = p }})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -101,6 +103,9 @@ func TestRebuild(t *testing.T) {
 		e.publish(t, variant(t, 0, "refundsuccess")) // a refund of the first run
 		s := rebuild()
 		defer s.Close()
+		if !last.Done || last.Checkpoint != 51 || last.Folded != 1 {
+			t.Errorf("resumed run's last progress %+v: want done at 51 with 1 message folded by this run", last)
+		}
 		if c, _ := s.Counts(); c.Messages != 51 {
 			t.Fatalf("%d messages folded, want 51", c.Messages)
 		}

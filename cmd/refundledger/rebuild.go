@@ -69,9 +69,13 @@ func rebuild(ctx context.Context, data, natsURL string, out, errOut io.Writer) e
 	bar := newProgress(errOut, "rebuild", "msgs")
 	defer bulkGC(conn.ns != nil)()
 	start := time.Now()
+	var last projections.RebuildProgress
 	rebuilt, err := projections.Rebuild(ctx, projections.RebuildConfig{
 		JS: js, Stream: ingest.StreamName, Dir: live + ".rebuild", Logger: log,
-		Progress: func(p projections.RebuildProgress) { bar.update(p.Checkpoint, p.Target, p.Rate, p.Done) },
+		Progress: func(p projections.RebuildProgress) {
+			last = p
+			bar.update(p.Checkpoint, p.Target, p.Rate, p.Done)
+		},
 	})
 	if errors.Is(err, context.Canceled) {
 		fmt.Fprintln(errOut, "\ninterrupted: the partial rebuild is kept and resumes next time; the live projection is unchanged")
@@ -93,8 +97,11 @@ func rebuild(ctx context.Context, data, natsURL string, out, errOut io.Writer) e
 	if err := store.Close(); err != nil {
 		return err
 	}
+	// A resumed rebuild folded only what came after the partial one's
+	// checkpoint: the count and the rate are of this run.
 	took := time.Since(start)
+	folded := last.Folded
 	fmt.Fprintf(out, "rebuilt %s: %s messages in %s (%s msgs/s), checkpoint %d\n",
-		live, fmtCount(cp), took.Round(time.Millisecond), fmtCount(uint64(float64(cp)/max(took.Seconds(), 1e-3))), cp)
+		live, fmtCount(folded), took.Round(time.Millisecond), fmtCount(uint64(float64(folded)/max(took.Seconds(), 1e-3))), cp)
 	return nil
 }
