@@ -31,7 +31,8 @@ func auditCmd() *cobra.Command {
 		Short: "Check that the projection equals a fresh fold of the stream up to its checkpoint",
 		Long: `Fold the callback stream again, from its first message up to the projection's
 checkpoint, into a scratch directory, and compare every key and value with the
-live projection (invariant 2 of the design). Exits 1 when anything differs.
+live projection (invariant 2 of the design). Exits 1 when anything differs,
+2 when the audit could not be made (no service, no data, stopped).
 
 By default the running service does it (GET /v1/audit on --admin), beside its
 live work. With --data the service must be stopped: the audit reads DATA/nats
@@ -49,7 +50,7 @@ and DATA/pebble itself.`,
 				err = adminGet(cmd.Context(), admin, "/v1/audit", timeout, &rep)
 			}
 			if err != nil {
-				return err
+				return troubleError{err}
 			}
 			printAudit(cmd.OutOrStdout(), rep)
 			if !rep.OK {

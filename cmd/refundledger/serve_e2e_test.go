@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -424,8 +425,9 @@ func TestOfflineAuditNeedsAProjection(t *testing.T) {
 		t.Fatal(err)
 	}
 	out, err := exec.Command(mustBuild(t), "audit", "--data", dir).CombinedOutput()
-	if err == nil || !bytes.Contains(out, []byte("no projection in")) || bytes.Contains(out, []byte("OK")) {
-		t.Fatalf("audit of a directory without a projection: %v\n%s", err, out)
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 2 || !bytes.Contains(out, []byte("no projection in")) || bytes.Contains(out, []byte("OK")) {
+		t.Fatalf("audit of a directory without a projection: %v (want exit 2)\n%s", err, out)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "pebble")); !os.IsNotExist(err) {
 		t.Errorf("the audit created a projection directory: %v", err)
