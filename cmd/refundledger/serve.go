@@ -72,6 +72,11 @@ Ctrl-C or SIGTERM shuts down gracefully.`,
 // callbacks, finish in-flight publishes, flush the projector, close Pebble,
 // stop NATS.
 func serve(ctx context.Context, f serveFlags, log *slog.Logger, out interface{ Write([]byte) (int, error) }) error {
+	// A bad --verify, or a mode without its secret, is refused before
+	// anything starts (the verifier proper needs the nonce bucket, in NATS).
+	if _, err := ingest.VerifierFromEnv(os.Getenv, f.verify, nil); err != nil {
+		return err
+	}
 	if err := os.MkdirAll(f.data, 0o755); err != nil {
 		return err
 	}

@@ -544,3 +544,17 @@ func TestGenRefusesRatesOutOfRange(t *testing.T) {
 		}
 	}
 }
+
+// TestServeRefusesABadVerifyModeBeforeStarting: a mistyped --verify is an
+// error at once, before NATS, the streams or the data directory exist.
+func TestServeRefusesABadVerifyModeBeforeStarting(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	out, err := exec.Command(mustBuild(t), "serve", "--data", data, "--verify", "enforc",
+		"--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--nats-listen", "127.0.0.1:0").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "verify mode must be") {
+		t.Fatalf("serve --verify enforc: %v\n%s", err, out)
+	}
+	if _, err := os.Stat(data); !os.IsNotExist(err) {
+		t.Errorf("the data directory was created before the flag was checked: %v", err)
+	}
+}
