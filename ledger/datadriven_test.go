@@ -216,7 +216,11 @@ func render(b *book, steps int) string {
 
 func writeAnomalies(w *strings.Builder, list []ledger.Anomaly) {
 	for _, a := range list {
-		fmt.Fprintf(w, "  anomaly %s %s: %s\n", a.Code, a.Ref, a.Detail)
+		if a.Ref == "" {
+			fmt.Fprintf(w, "  anomaly %s: %s\n", a.Code, a.Detail)
+		} else {
+			fmt.Fprintf(w, "  anomaly %s %s: %s\n", a.Code, a.Ref, a.Detail)
+		}
 	}
 }
 

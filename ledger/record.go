@@ -108,5 +108,6 @@ const (
 	AnomalyUnexpectedTransition  = "unexpected_transition"
 	AnomalyActivityAfterTerminal = "activity_after_terminal"
 	AnomalyAmountChanged         = "amount_changed_after_success"
+	AnomalySuccessWithdrawn      = "success_withdrawn"
 	AnomalyOverRefund            = "over_refund"
 )

@@ -18,8 +18,10 @@ import (
 // Guarantees: the record's State depends only on the set of snapshots applied
 // so far (not their order or repetition), with one exception stated by the
 // spec: the posting journal is append-only, so if a refund's amounts change
-// after it succeeded, the split of the booked total into postings depends on
-// what was seen when; Booked (their sum) does not. A fact id is returned at
+// after it succeeded, or a larger snapshot no longer reaches success, the
+// split of the booked total into postings depends on what was seen when;
+// Booked (their sum) does not: it is the authoritative refunded amounts once
+// the fold reaches success, else 0. A fact id is returned at
 // most once over the life of a record. The input record is never mutated
 // (slices are copied on write), so callers may keep it. A snapshot that
 // changes nothing (already folded, with no earlier push time) returns rec
@@ -46,7 +48,7 @@ func applyRefund(rec RefundRecord, platform proto.Platform, snap proto.RefundSna
 		snaps = append(append(append(snaps, rec.Snapshots[:i]...), Snapshot{Digest: digest, PushedAt: d.PushedAt, Refund: snap}), rec.Snapshots[i:]...)
 	}
 	next := RefundRecord{Platform: platform, RefundID: snap.RefundID, Snapshots: snaps, Postings: rec.Postings, Emitted: rec.Emitted}
-	next.State = foldRefundState(&next)
+	next.State = foldRefundState(&next, true)
 	facts, emitted := refundFacts(&next.State, rec.Emitted, sc)
 	next.Emitted = emitted
 	return next, facts
@@ -61,8 +63,9 @@ func earliest(a, b int64) int64 {
 }
 
 // foldRefundState folds rec.Snapshots, books any money now due into
-// rec.Postings (appending, never editing) and returns the state.
-func foldRefundState(rec *RefundRecord) Refund {
+// rec.Postings when book is set (appending, never editing) and returns the
+// state.
+func foldRefundState(rec *RefundRecord, book bool) Refund {
 	f := foldRefund(rec.Snapshots)
 	a := &f.auth.Refund
 	st := Refund{
@@ -105,8 +108,20 @@ func foldRefundState(rec *RefundRecord) Refund {
 		succeeded = true
 		successAt = Time(firstNonZero(a.CompletedAt, a.ModifiedAt, f.auth.PushedAt))
 	}
-	if succeeded {
-		rec.Postings = book(rec, a, successAt)
+	switch {
+	case !book:
+	case succeeded:
+		rec.Postings = bookDue(rec, a.RefundPayment, a.RefundCarriage, a.ModifiedAt, successAt)
+	case len(rec.Postings) > 0:
+		// Booked when an earlier set of snapshots reached success, which
+		// this set no longer does: the money due is now nothing, so the
+		// journal reverses what it holds (postings are never deleted), and
+		// Booked is the same whatever order the snapshots came in.
+		at := Time(firstNonZero(a.ModifiedAt, f.auth.PushedAt))
+		rec.Postings = bookDue(rec, 0, 0, a.ModifiedAt, at)
+	}
+	if !succeeded {
+		st.Anomalies = successWithdrawn(st.Anomalies, rec.Snapshots, a)
 	}
 	st.Postings = rec.Postings
 	if st.Postings == nil {
@@ -128,7 +143,7 @@ func foldRefundState(rec *RefundRecord) Refund {
 // other pair of refunded amounts (goods + carriage) that a snapshot showing
 // the refund succeeded carries, besides the authoritative snapshot a's. It
 // depends on the set of snapshots only: the postings show the change as an
-// adjustment only when the snapshots came in that order (see book).
+// adjustment only when the snapshots came in that order (see bookDue).
 func amountsChanged(out []Anomaly, snaps []Snapshot, a *proto.RefundSnapshot) []Anomaly {
 	start := len(out)
 	for i := range snaps {
@@ -168,17 +183,52 @@ func firstNonZero(v ...int64) int64 {
 	return 0
 }
 
-// book returns the journal with a posting appended when the money due (goods
-// and carriage of the authoritative snapshot) differs from what the journal
-// holds, or when nothing was booked yet (the success posting, even of 0 fen).
-// Existing postings are never edited.
-func book(rec *RefundRecord, a *proto.RefundSnapshot, successAt Time) []Posting {
+// successWithdrawn appends a success_withdrawn anomaly when a snapshot
+// reports that the refund succeeded (its status, or an operation's status
+// before it) while the fold of all of them, led by the authoritative snapshot
+// a, never reaches success. It depends on the set of snapshots only. Such a
+// refund has nothing booked: whatever an earlier set booked is reversed.
+func successWithdrawn(out []Anomaly, snaps []Snapshot, a *proto.RefundSnapshot) []Anomaly {
+	for i := range snaps {
+		s := &snaps[i].Refund
+		if !reportsSuccess(s) {
+			continue
+		}
+		return append(out, Anomaly{
+			Code: AnomalySuccessWithdrawn,
+			Detail: fmt.Sprintf("a snapshot reports the refund succeeded (%d + %d fen, goods + carriage), but the "+
+				"authoritative one (%d operations, status %s) never reaches success: nothing is booked, and any "+
+				"earlier posting is reversed", s.RefundPayment, s.RefundCarriage, len(a.Operations), orNone(a.Status)),
+		})
+	}
+	return out
+}
+
+// reportsSuccess: s says the refund is, or was, succeeded.
+func reportsSuccess(s *proto.RefundSnapshot) bool {
+	if PhaseOf(s.Status) == PhaseSucceeded {
+		return true
+	}
+	for i := range s.Operations {
+		if PhaseOf(s.Operations[i].Before) == PhaseSucceeded || PhaseOf(s.Operations[i].After) == PhaseSucceeded {
+			return true
+		}
+	}
+	return false
+}
+
+// bookDue returns the journal with a posting appended when the money due (goods
+// and carriage) differs from what the journal holds, or when nothing was
+// booked yet (the success posting, even of 0 fen). Existing postings are
+// never edited. A first posting is dated successAt; an adjustment, at the
+// authoritative snapshot's gmtModified when that is later.
+func bookDue(rec *RefundRecord, dueGoods, dueCarriage, modifiedAt int64, successAt Time) []Posting {
 	var goods, carriage int64
 	for _, p := range rec.Postings {
 		goods += p.Goods
 		carriage += p.Carriage
 	}
-	dg, dc := a.RefundPayment-goods, a.RefundCarriage-carriage
+	dg, dc := dueGoods-goods, dueCarriage-carriage
 	if dg == 0 && dc == 0 && len(rec.Postings) > 0 {
 		return rec.Postings
 	}
@@ -192,7 +242,7 @@ func book(rec *RefundRecord, a *proto.RefundSnapshot, successAt Time) []Posting 
 	}
 	if len(rec.Postings) > 0 {
 		p.Kind = PostingAdjustment
-		if m := Time(a.ModifiedAt); m > successAt {
+		if m := Time(modifiedAt); m > successAt {
 			p.At = m
 		}
 	}

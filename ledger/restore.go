@@ -2,14 +2,16 @@ package ledger
 
 // RestoreRefund recomputes the State of a refund record that was stored
 // without it (the state is derived from the snapshots and postings, so a
-// store need not keep it). It emits no fact and, for a record that
-// ApplyRefund produced, books nothing: its postings already hold what is due.
+// store need not keep it). It emits no fact and books nothing: the postings
+// are taken as stored (for a record ApplyRefund produced, they hold what is
+// due; one stored by another fold version is served as it is until the
+// rebuild replaces it).
 func RestoreRefund(rec RefundRecord) RefundRecord {
 	if len(rec.Snapshots) == 0 {
 		rec.State = Refund{}
 		return rec
 	}
-	rec.State = foldRefundState(&rec)
+	rec.State = foldRefundState(&rec, false)
 	return rec
 }
 

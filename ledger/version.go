@@ -14,4 +14,9 @@ package ledger
 // comes from the set of snapshots (one per other pair of amounts a success
 // snapshot carries, Ref "goods+carriage"), not from an adjusting posting,
 // which only one order of arrival books.
-const FoldVersion = 5
+//
+// 6: a refund whose fold no longer reaches success (a larger snapshot
+// contradicts the one that showed it) books nothing: an earlier posting is
+// reversed by an adjustment, and the anomaly success_withdrawn is recorded.
+// Before, the posting stayed, so Booked depended on the order of arrival.
+const FoldVersion = 6
