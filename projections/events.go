@@ -26,6 +26,17 @@ const EventsStream = "REFUND_EVENTS"
 const (
 	HeaderSourceSeq = "Refundledger-Source-Seq" // stream sequence of the callback that made the fact true
 	HeaderFactIndex = "Refundledger-Fact-Index" // the fact's index among that callback's facts
+	// HeaderFoldVersion is the ledger.FoldVersion of the projection whose
+	// outbox the fact came from (absent on events published before it was
+	// added). A relay whose projection has another version publishes what
+	// the new fold adds to the past first (backfill.go).
+	HeaderFoldVersion = "Refundledger-Fold-Version"
+	// HeaderBackfill is set on an event a backfill published: the stream
+	// sequence of the callback that made it true. Such an event's
+	// HeaderSourceSeq and HeaderFactIndex repeat the position the backfill
+	// started from, and its HeaderFoldVersion the old version, so that a
+	// relay stopped halfway backfills again instead of resuming inside it.
+	HeaderBackfill = "Refundledger-Backfill-Source-Seq"
 )
 
 // EventsStreamConfig returns the configuration of EventsStream: file

@@ -1,5 +1,11 @@
 package projections
 
+import (
+	"errors"
+
+	"refundledger/ledger"
+)
+
 // CPUTime is cpuTime for the benchmarks of the external test package.
 var CPUTime = cpuTime
 
@@ -23,4 +29,36 @@ func (s *Store) SetLayout(v string) error {
 		return s.db.Delete(keyLayout, nil)
 	}
 	return s.db.Set(keyLayout, []byte(v), nil)
+}
+
+// DropOutboxFacts rewrites the outbox without the facts drop selects, as a
+// fold that never derived them would have written it.
+func (s *Store) DropOutboxFacts(drop func(ledger.Fact) bool) error {
+	type entry struct{ k, v []byte }
+	var rewrites []entry
+	var ferr error
+	err := s.scanFrom([]byte("outbox/"), []byte("outbox/"), func(k, v []byte) bool {
+		facts, err := decodeFacts(v)
+		if err != nil {
+			ferr = err
+			return false
+		}
+		var l factList
+		for i := range facts {
+			if !drop(facts[i]) {
+				l.add(&facts[i])
+			}
+		}
+		rewrites = append(rewrites, entry{append([]byte(nil), k...), l.appendTo(nil)})
+		return true
+	})
+	if err = errors.Join(err, ferr); err != nil {
+		return err
+	}
+	for _, e := range rewrites {
+		if err := s.db.Set(e.k, e.v, nil); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -2,14 +2,12 @@ package projections
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -28,7 +26,10 @@ const DefaultRelayPoll = 100 * time.Millisecond
 //
 // The outbox order is the stream order of the callbacks, which is the same
 // on every replica and after every rebuild with the same fold version (and
-// across store layouts: a fact is numbered (seq, n) in every layout).
+// across store layouts: a fact is numbered (seq, n) in every layout). A
+// projection rebuilt by another fold version numbers its outbox otherwise
+// and may hold facts the old one never derived: the relay then backfills
+// (backfill.go) before it publishes in order again.
 type Relay struct {
 	JS     jetstream.JetStream
 	Store  func() *Store // the live store (it may be swapped by a rebuild)
@@ -40,6 +41,10 @@ type Relay struct {
 	// duplicate (a fact id already in the stream, which does not move the
 	// stream's position). Only the relay's goroutine uses it.
 	local *position
+	// backfilled is the fold version this relay last backfilled for (see
+	// backfill): until an event of that version is published, the stream's
+	// last event still names the old one.
+	backfilled int
 }
 
 // position is a place in the outbox: the fact (Seq, N) and the events
@@ -48,6 +53,9 @@ type position struct {
 	seq, n  uint64
 	lastSeq uint64
 	empty   bool // nothing published yet
+	// foldVersion is the HeaderFoldVersion of the last event: 0 when it
+	// has none (published before the header existed).
+	foldVersion int
 }
 
 // Run publishes until ctx ends. It returns nil when ctx ends, or an error
@@ -115,6 +123,14 @@ func (r *Relay) publishSome(ctx context.Context, stream jetstream.Stream) (int, 
 	if err != nil {
 		return 0, err
 	}
+	store := r.Store()
+	version, err := store.FoldVersion()
+	if err != nil {
+		return 0, fmt.Errorf("relay: %w", err)
+	}
+	if !pos.empty && version != 0 && pos.foldVersion != version && r.backfilled != version {
+		return r.backfill(ctx, stream, store, version, pos)
+	}
 	from := pos
 	if l := r.local; l != nil && (from.empty || l.seq > from.seq || l.seq == from.seq && l.n > from.n) {
 		from.seq, from.n, from.empty = l.seq, l.n, false
@@ -123,22 +139,21 @@ func (r *Relay) publishSome(ctx context.Context, stream jetstream.Stream) (int, 
 	if from.empty {
 		afterSeq, afterN = 0, -1
 	}
-	entries, err := r.Store().OutboxAfter(afterSeq, afterN, r.Batch)
+	entries, err := store.OutboxAfter(afterSeq, afterN, r.Batch)
 	if err != nil {
 		return 0, err
 	}
 	published := 0
 	last := pos.lastSeq
-	for _, e := range entries {
-		body, err := json.Marshal(e.Fact)
+	for i := range entries {
+		e := &entries[i]
+		m, err := eventMsg(e)
 		if err != nil {
-			return published, fmt.Errorf("relay: encode fact %s: %w", e.Fact.ID, err)
+			return published, err
 		}
-		m := nats.NewMsg(EventSubject(e.Fact))
-		m.Data = body
-		m.Header.Set(jetstream.MsgIDHeader, e.Fact.ID)
 		m.Header.Set(HeaderSourceSeq, strconv.FormatUint(e.Seq, 10))
 		m.Header.Set(HeaderFactIndex, strconv.Itoa(e.N))
+		m.Header.Set(HeaderFoldVersion, strconv.Itoa(version))
 		ack, err := r.JS.PublishMsg(ctx, m, jetstream.WithExpectLastSequence(last))
 		if isWrongLastSequence(err) {
 			return published, nil // another relay published: re-read the position
@@ -181,7 +196,8 @@ func readPosition(ctx context.Context, stream jetstream.Stream) (position, error
 	if err := errors.Join(err1, err2); err != nil {
 		return position{}, fmt.Errorf("relay: last event %d has no outbox position: %w", info.State.LastSeq, err)
 	}
-	return position{seq: seq, n: n, lastSeq: info.State.LastSeq}, nil
+	v, _ := strconv.Atoi(msg.Header.Get(HeaderFoldVersion)) // absent or unreadable: 0, unknown
+	return position{seq: seq, n: n, lastSeq: info.State.LastSeq, foldVersion: v}, nil
 }
 
 // publishError is a failed publish of a fact, retried by Run.

@@ -1,0 +1,235 @@
+package projections
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// backfill publishes what a projection rebuilt by another fold version adds
+// to the past: every fact of its outbox whose id is not in the events stream
+// yet, in outbox order, and then lets the relay publish in order after the
+// last outbox entry it walked.
+//
+// The relay's position (the last event's outbox place) means nothing to a
+// new fold: its outbox may hold facts for callbacks long before the position
+// (a fix that derives a fact the old fold missed), and number a callback's
+// facts otherwise. The events stream keeps every event (no limits, deletes
+// denied), so the set of fact ids it holds is the set already published;
+// backfill reads it (headers only) and publishes the rest of the new
+// outbox, each fact once.
+//
+// Every event it publishes but the last repeats the position and fold
+// version of the stream's last event before the backfill (HeaderBackfill
+// names its own callback), so that a relay stopped halfway still sees the
+// old version and backfills again, skipping what was published. The last
+// one carries the new version and the place of the last outbox entry walked:
+// once it is in the stream, relays publish in order after it. (When nothing
+// is missing there is no last one, and a relay started again compares once
+// more, until a fact is published in order.) Publishes expect the stream's
+// last sequence, as in order: when another relay published in between, its
+// ids are read and the walk goes on, unless that relay already publishes
+// with this fold version (its backfill is done).
+func (r *Relay) backfill(ctx context.Context, stream jetstream.Stream, store *Store, version int, pos position) (int, error) {
+	started := time.Now()
+	r.Logger.Info("relay: the projection was built by another fold version than the last event's; publishing what it adds to the past",
+		"fold_version", version, "last_event_fold_version", pos.foldVersion)
+	b := &backfiller{relay: r, stream: stream, ids: newIDSet(), version: version}
+	var err error
+	if b.scanned, _, err = scanEventIDs(ctx, stream, b.ids, 0); err != nil {
+		return 0, err
+	}
+	b.last = b.scanned
+	afterSeq, afterN := uint64(0), -1
+	var pending *OutboxEntry // the last missing fact found, published when the next is found or the walk ends
+	walked := 0
+	for {
+		entries, err := store.OutboxAfter(afterSeq, afterN, r.Batch)
+		if err != nil {
+			return b.published, err
+		}
+		if len(entries) == 0 {
+			break
+		}
+		for i := range entries {
+			e := &entries[i]
+			if b.ids.has(e.Fact.ID) {
+				continue
+			}
+			if pending != nil {
+				if done, err := b.publish(ctx, pending, pos.seq, pos.n, pos.foldVersion); done || err != nil {
+					return b.published, err
+				}
+			}
+			pending = e
+		}
+		walked += len(entries)
+		tail := entries[len(entries)-1]
+		afterSeq, afterN = tail.Seq, tail.N
+		if pending != nil {
+			p := *pending // entries is read anew
+			pending = &p
+		}
+	}
+	if pending != nil {
+		if done, err := b.publish(ctx, pending, afterSeq, uint64(afterN), version); done || err != nil {
+			return b.published, err
+		}
+	}
+	if afterN >= 0 {
+		r.local = &position{seq: afterSeq, n: uint64(afterN)}
+	}
+	r.backfilled = version
+	r.Logger.Info("relay: backfill done; publishing in order again",
+		"published", b.published, "facts_checked", walked, "events_read", b.scanned, "took", time.Since(started).Round(time.Millisecond))
+	return b.published, nil
+}
+
+// backfiller is the state of one backfill.
+type backfiller struct {
+	relay     *Relay
+	stream    jetstream.Stream
+	ids       *idSet // fact ids in the events stream
+	version   int    // the projection's fold version
+	scanned   uint64 // the events read into ids: up to this stream sequence
+	last      uint64 // the stream's last sequence as this relay knows it
+	published int
+}
+
+// publish publishes e with the given position and fold version headers,
+// unless another relay did meanwhile. done: a relay of this fold version
+// publishes in order, so the backfill is over.
+func (b *backfiller) publish(ctx context.Context, e *OutboxEntry, seq, n uint64, version int) (done bool, err error) {
+	for {
+		if b.ids.has(e.Fact.ID) {
+			return false, nil
+		}
+		m, err := eventMsg(e)
+		if err != nil {
+			return false, err
+		}
+		m.Header.Set(HeaderSourceSeq, strconv.FormatUint(seq, 10))
+		m.Header.Set(HeaderFactIndex, strconv.FormatUint(n, 10))
+		if version != 0 {
+			m.Header.Set(HeaderFoldVersion, strconv.Itoa(version))
+		}
+		m.Header.Set(HeaderBackfill, strconv.FormatUint(e.Seq, 10))
+		ack, err := b.relay.JS.PublishMsg(ctx, m, jetstream.WithExpectLastSequence(b.last))
+		if isWrongLastSequence(err) {
+			var newest int
+			if b.scanned, newest, err = scanEventIDs(ctx, b.stream, b.ids, b.scanned); err != nil {
+				return false, err
+			}
+			if newest == b.version {
+				return true, nil
+			}
+			b.last = b.scanned
+			continue // against the ids just read
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return true, nil
+			}
+			return false, &publishError{fmt.Errorf("relay: backfill %s: %w", e.Fact.ID, err)}
+		}
+		b.ids.add(e.Fact.ID)
+		if !ack.Duplicate {
+			b.last = ack.Sequence
+			b.published++
+		}
+		return false, nil
+	}
+}
+
+// eventMsg is the event of an outbox entry, without its position headers.
+func eventMsg(e *OutboxEntry) (*nats.Msg, error) {
+	body, err := json.Marshal(e.Fact)
+	if err != nil {
+		return nil, fmt.Errorf("relay: encode fact %s: %w", e.Fact.ID, err)
+	}
+	m := nats.NewMsg(EventSubject(e.Fact))
+	m.Data = body
+	m.Header.Set(jetstream.MsgIDHeader, e.Fact.ID)
+	return m, nil
+}
+
+// scanEventIDs adds to ids the fact id (Nats-Msg-Id) of every event after
+// stream sequence after, reading headers only, up to the stream's last
+// sequence when it starts. It returns that sequence and the fold version
+// (HeaderFoldVersion, 0 when absent) of the event there; -1 when there was
+// nothing to read.
+func scanEventIDs(ctx context.Context, stream jetstream.Stream, ids *idSet, after uint64) (uint64, int, error) {
+	info, err := stream.Info(ctx)
+	if err != nil {
+		return after, -1, natsErr(fmt.Errorf("relay: backfill: stream info: %w", err))
+	}
+	target := info.State.LastSeq
+	if target <= after {
+		return after, -1, nil
+	}
+	cfg := jetstream.OrderedConsumerConfig{HeadersOnly: true, DeliverPolicy: jetstream.DeliverAllPolicy}
+	if after > 0 {
+		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, after+1
+	}
+	cons, err := stream.OrderedConsumer(ctx, cfg)
+	if err != nil {
+		return after, -1, natsErr(fmt.Errorf("relay: backfill: read events: %w", err))
+	}
+	seq, newest := after, -1
+	for seq < target {
+		// Asked for no more than are left, a fetch ends as soon as they came
+		// (the stream denies deletes: its sequences have no gaps).
+		batch, err := cons.Fetch(int(min(1000, target-seq)), jetstream.FetchMaxWait(5*time.Second))
+		if err != nil {
+			return after, -1, natsErr(fmt.Errorf("relay: backfill: read events: %w", err))
+		}
+		got := 0
+		for msg := range batch.Messages() {
+			got++
+			meta, err := msg.Metadata()
+			if err != nil {
+				return after, -1, fmt.Errorf("relay: backfill: event metadata: %w", err)
+			}
+			seq = meta.Sequence.Stream
+			ids.add(msg.Headers().Get(jetstream.MsgIDHeader))
+			newest, _ = strconv.Atoi(msg.Headers().Get(HeaderFoldVersion))
+		}
+		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) {
+			return after, -1, natsErr(fmt.Errorf("relay: backfill: read events: %w", err))
+		}
+		if got == 0 && ctx.Err() != nil {
+			return after, -1, ctx.Err()
+		}
+	}
+	return seq, newest, nil
+}
+
+// idSet is a set of fact ids, kept as 128-bit hashes: a million ids take
+// ~40 MB instead of ~100, and two ids collide with a probability of about
+// 10^-27 per pair.
+type idSet struct {
+	s1, s2 maphash.Seed
+	m      map[[2]uint64]struct{}
+}
+
+func newIDSet() *idSet {
+	return &idSet{s1: maphash.MakeSeed(), s2: maphash.MakeSeed(), m: map[[2]uint64]struct{}{}}
+}
+
+func (s *idSet) key(id string) [2]uint64 {
+	return [2]uint64{maphash.String(s.s1, id), maphash.String(s.s2, id)}
+}
+
+func (s *idSet) add(id string) { s.m[s.key(id)] = struct{}{} }
+
+func (s *idSet) has(id string) bool {
+	_, ok := s.m[s.key(id)]
+	return ok
+}
