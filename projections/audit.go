@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"strconv"
+	"time"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/nats-io/nats.go/jetstream"
@@ -22,6 +23,13 @@ type AuditConfig struct {
 	Logger  *slog.Logger
 	// MaxDiffs bounds the differences listed (all are counted); 0: 20.
 	MaxDiffs int
+	// Progress, when set, is called while the stream is folded again: once
+	// at the start, about every ProgressEvery, and once when the fold has
+	// reached the live checkpoint, with folded == total only in that last
+	// call. folded is the last stream sequence folded, total the live
+	// checkpoint. It is not called when there is nothing to fold, nor
+	// during the key comparison that follows the fold.
+	Progress func(folded, total uint64)
 }
 
 // AuditReport is the outcome of an audit: invariant 2, "the projection
@@ -91,7 +99,7 @@ func Audit(ctx context.Context, live *Store, cfg AuditConfig) (AuditReport, erro
 		if err != nil {
 			return rep, err
 		}
-		if err := proj.Run(ctx); err != nil {
+		if err := runReporting(ctx, proj, rep.Checkpoint, cfg.Progress); err != nil {
 			return rep, err
 		}
 		if err := ctx.Err(); err != nil {
@@ -99,6 +107,9 @@ func Audit(ctx context.Context, live *Store, cfg AuditConfig) (AuditReport, erro
 		}
 		if proj.Checkpoint() != rep.Checkpoint {
 			return rep, fmt.Errorf("audit: the reference fold stopped at %d, before the live checkpoint %d", proj.Checkpoint(), rep.Checkpoint)
+		}
+		if cfg.Progress != nil {
+			cfg.Progress(rep.Checkpoint, rep.Checkpoint)
 		}
 	}
 
@@ -157,6 +168,34 @@ func Audit(ctx context.Context, live *Store, cfg AuditConfig) (AuditReport, erro
 	}
 	rep.OK = rep.Differences == 0
 	return rep, b.Error()
+}
+
+// runReporting runs proj (which stops at total, its Until) and, when progress
+// is set, reports its checkpoint at the start and every ProgressEvery until
+// Run returns. It never reports total itself: the caller does, once the fold
+// is known to have reached it.
+func runReporting(ctx context.Context, proj *Projector, total uint64, progress func(folded, total uint64)) error {
+	if progress == nil {
+		return proj.Run(ctx)
+	}
+	report := func() {
+		if cp := proj.Checkpoint(); cp < total {
+			progress(cp, total)
+		}
+	}
+	done := make(chan error, 1)
+	go func() { done <- proj.Run(ctx) }()
+	report()
+	tick := time.NewTicker(ProgressEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case err := <-done:
+			return err
+		case <-tick.C:
+			report()
+		}
+	}
 }
 
 // KeyString renders a projection key for people: the big-endian numbers in

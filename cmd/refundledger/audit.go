@@ -35,8 +35,9 @@ live projection (invariant 2 of the design). Exits 1 when anything differs,
 2 when the audit could not be made (no service, no data, stopped).
 
 By default the running service does it (GET /v1/audit on --admin), beside its
-live work. With --data the service must be stopped: the audit reads DATA/nats
-and DATA/pebble itself.`,
+live work, and answers when it is done. With --data the service must be
+stopped: the audit reads DATA/nats and DATA/pebble itself and shows the
+progress of its fold on stderr (a bar on a terminal, plain lines otherwise).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var rep projections.AuditReport
@@ -45,7 +46,7 @@ and DATA/pebble itself.`,
 				// Ctrl-C stops the fold and removes its scratch directory.
 				ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 				defer stop()
-				rep, err = auditOffline(ctx, data)
+				rep, err = auditOffline(ctx, data, cmd.ErrOrStderr())
 			} else {
 				err = adminGet(cmd.Context(), admin, "/v1/audit", timeout, &rep)
 			}
@@ -78,7 +79,7 @@ func auditor(life context.Context, js jetstream.JetStream, proj *projections.Pro
 	}
 }
 
-func auditOffline(ctx context.Context, data string) (projections.AuditReport, error) {
+func auditOffline(ctx context.Context, data string, errOut io.Writer) (projections.AuditReport, error) {
 	var rep projections.AuditReport
 	// Both must be there: an empty projection opened here would be "equal"
 	// to the fold of nothing, and an audit must not create either.
@@ -100,14 +101,22 @@ func auditOffline(ctx context.Context, data string) (projections.AuditReport, er
 		return rep, err
 	}
 	defer conn.Close()
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	log := slog.New(slog.NewTextHandler(errOut, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	store, err := projections.OpenStore(filepath.Join(data, "pebble"), log)
 	if err != nil {
 		return rep, err
 	}
 	defer store.Close()
 	defer bulkGC(true)()
-	return projections.Audit(ctx, store, projections.AuditConfig{JS: conn.JS, Stream: ingest.StreamName, Scratch: filepath.Join(data, "pebble.audit"), Logger: log})
+	bar := newProgress(errOut, "audit", "msgs")
+	start := time.Now()
+	rep, err = projections.Audit(ctx, store, projections.AuditConfig{JS: conn.JS, Stream: ingest.StreamName, Scratch: filepath.Join(data, "pebble.audit"), Logger: log,
+		Progress: func(folded, total uint64) {
+			bar.update(folded, total, float64(folded)/max(time.Since(start).Seconds(), 1e-3), folded == total)
+		},
+	})
+	bar.stop()
+	return rep, err
 }
 
 func printAudit(w io.Writer, rep projections.AuditReport) {

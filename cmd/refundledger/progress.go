@@ -17,6 +17,7 @@ type progress struct {
 	unit  string
 	last  time.Time
 	now   func() time.Time
+	open  bool // a bar is drawn on the terminal and its line not ended
 }
 
 // plainEvery is how often progress prints a line when not on a terminal.
@@ -50,8 +51,18 @@ func (p *progress) update(done, total uint64, rate float64, final bool) {
 	filled := int(pct / 100 * width)
 	bar := "[" + strings.Repeat("#", filled) + strings.Repeat(".", width-filled) + "] "
 	fmt.Fprintf(p.w, "\r\033[K%s%s", bar, line)
+	p.open = !final
 	if final {
 		fmt.Fprintln(p.w)
+	}
+}
+
+// stop ends a bar's line that no final update ended (the command failed or
+// was interrupted), so that what is printed next starts on a line of its own.
+func (p *progress) stop() {
+	if p.open {
+		fmt.Fprintln(p.w)
+		p.open = false
 	}
 }
 
