@@ -65,7 +65,7 @@ type Order struct {
 	Platform  proto.Platform `json:"platform"`
 	OrderID   string         `json:"orderId"`
 	OrderNo   string         `json:"orderNo"`
-	Current   *OrderTotals   `json:"current"` // nil until an order message is seen
+	Current   *OrderTotals   `json:"current"` // nil until an order message states totals
 	Paid      bool           `json:"paid"`
 	PaidTotal int64          `json:"paidTotal"` // fen; meaningful when Paid and PaidTotalKnown
 	// PaidTotalKnown: some order message stated the order's totals. A paid
@@ -88,7 +88,8 @@ var typeRank = map[string]int{
 // ApplyOrder folds one order message into rec. The newest message (by push
 // time, then lifecycle rank of its type, then digest) decides the current
 // status and totals; an older one arriving late never overrides it. A message
-// that states no totals (Taobao's form) keeps the totals before it. The state
+// that states no totals (Taobao's form) keeps the totals before it, one that
+// states no status the status before it. The state
 // depends only on the set of messages applied (a retry of a message with the
 // same id and content is the same message); a fact id is returned at most
 // once; rec is never mutated. A message that changes nothing returns rec
@@ -183,6 +184,10 @@ func (rec OrderRecord) foldState() Order {
 	st := Order{Platform: rec.Platform, OrderID: rec.OrderID, Refunds: rec.Refunds}
 	var prev OrderTotals // the totals after the messages before m
 	known := false       // whether prev holds any
+	// status is the status after the messages before m: the newest stated,
+	// also by a message that states no totals (before any totals are known,
+	// prev holds none).
+	status := ""
 	totalsStated := false
 	for _, m := range ordered {
 		totalsStated = totalsStated || m.Msg.HasTotals
@@ -194,8 +199,8 @@ func (rec OrderRecord) foldState() Order {
 		if !m.Msg.HasTotals && known {
 			t.TotalAmount, t.ShippingFee, t.ProductAmount = prev.TotalAmount, prev.ShippingFee, prev.ProductAmount
 		}
-		if t.Status == "" && known {
-			t.Status = prev.Status
+		if t.Status == "" {
+			t.Status = status
 		}
 		if m.Msg.OrderNo != "" {
 			st.OrderNo = m.Msg.OrderNo
@@ -203,14 +208,15 @@ func (rec OrderRecord) foldState() Order {
 		if m.Type == proto.TypeOrderPaid || m.Msg.PayStatus == 2 || m.Msg.PaidAt != 0 {
 			st.Paid = true
 		}
-		if t.Status != "" && (!known || t.Status != prev.Status) {
+		if t.Status != "" && t.Status != status {
 			if st.StatusHistory == nil {
 				st.StatusHistory = make([]OrderTotals, 0, len(ordered))
 			}
 			st.StatusHistory = append(st.StatusHistory, t)
 		}
+		status = t.Status
 		if !m.Msg.HasTotals && !known {
-			continue // nothing known yet: no status, no totals
+			continue // no totals known yet
 		}
 		if !known || t.TotalAmount != prev.TotalAmount || t.ShippingFee != prev.ShippingFee || t.ProductAmount != prev.ProductAmount {
 			pc := PriceChange{OrderTotals: t}
@@ -282,7 +288,12 @@ func orderFacts(st *Order, emitted []string, messages bool, sc *scratch) ([]Fact
 // order had that status, or those totals), not by the message that showed
 // it: a message arriving late can only split a run of equal values, never
 // merge two, so every id ever emitted is one that the complete history has,
-// and the set of facts does not depend on the order of arrival.
+// and the set of facts does not depend on the order of arrival. Except when
+// a message already folded moves: a delivery of it with an earlier push time
+// (the original arriving after its retry, or a first push time after
+// deliveries that had none) takes it out of its place, which can merge two
+// runs (X Y X becomes Y X), and an id emitted before (X's second) is then
+// not in the complete history. No id is emitted twice either way.
 func statusAndPriceFacts(fs *factSet, st *Order, base Fact, prefix string) {
 	seen := map[string]int64{}
 	for i := range st.StatusHistory {

@@ -19,4 +19,11 @@ package ledger
 // contradicts the one that showed it) books nothing: an earlier posting is
 // reversed by an adjustment, and the anomaly success_withdrawn is recorded.
 // Before, the posting stayed, so Booked depended on the order of arrival.
+// Also for orders: a status stated by messages without totals, before any
+// message states totals, is a change only where it differs from the status
+// before it (each such message used to count as one, so the same status
+// twice made a second status_changed fact, which an older message stating
+// totals, arriving later, took out of the history: the facts depended on the
+// order of arrival), and a message stating totals but no status keeps the
+// status before it (it used to leave the current status empty).
 const FoldVersion = 6
