@@ -5,11 +5,14 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http/httptrace"
 	"os"
 	"os/signal"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -36,7 +39,9 @@ retried, some bodies as JSON strings and some times in other forms. The same
 --seed gives the same bytes.
 
 Without --post the callbacks are written to stdout, one JSON envelope a line.
-With --post they are POSTed to a running service's callback URL.
+With --post they are POSTed to a running service's callback URL, with the
+progress on stderr (a bar on a terminal, plain lines otherwise) and a summary
+on stdout.
 
 Lifecycles: ` + strings.Join(simulate.Lifecycles(), ", "),
 		Example: `  refundledger gen --orders 1000 > callbacks.jsonl
@@ -69,7 +74,7 @@ Lifecycles: ` + strings.Join(simulate.Lifecycles(), ", "),
 			if post != "" {
 				ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 				defer stop()
-				return genPost(ctx, post, opts, concurrency, cmd.OutOrStdout())
+				return genPost(ctx, post, opts, concurrency, cmd.OutOrStdout(), cmd.ErrOrStderr())
 			}
 			return genJSONL(opts, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
@@ -106,8 +111,55 @@ func genJSONL(opts simulate.Options, out, errOut io.Writer) error {
 	return nil
 }
 
-func genPost(ctx context.Context, url string, opts simulate.Options, concurrency int, out io.Writer) error {
-	st, err := simulate.Post(ctx, url, opts, concurrency)
+// genRedrawEvery is how often gen --post redraws its progress (on a
+// terminal; plain lines come at most every plainEvery).
+const genRedrawEvery = 250 * time.Millisecond
+
+// genPost posts the simulation to url with a progress bar on errOut. The
+// count is of answers, which simulate.Post's requests report through the
+// httptrace of its context; the total is counted by a pass of the same
+// (deterministic) simulation beside the posting, and the bar is drawn once
+// it is known.
+func genPost(ctx context.Context, url string, opts simulate.Options, concurrency int, out, errOut io.Writer) error {
+	var answered, total atomic.Uint64
+	traced := httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GotFirstResponseByte: func() { answered.Add(1) }})
+	counting, stopCounting := context.WithCancel(ctx)
+	defer stopCounting()
+	go func() {
+		var n uint64
+		if simulate.Each(opts, func(simulate.Callback) error { n++; return counting.Err() }) == nil {
+			total.Store(n)
+		}
+	}()
+	bar := newProgress(errOut, "post", "callbacks")
+	start := time.Now()
+	rateOf := func(n uint64) float64 { return float64(n) / max(time.Since(start).Seconds(), 1e-3) }
+	stopBar, barStopped := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(barStopped)
+		tick := time.NewTicker(genRedrawEvery)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stopBar:
+				return
+			case <-tick.C:
+				if n, t := answered.Load(), total.Load(); t > 0 && n < t {
+					bar.update(n, t, rateOf(n), false)
+				}
+			}
+		}
+	}()
+	st, err := simulate.Post(traced, url, opts, concurrency)
+	close(stopBar)
+	<-barStopped
+	if err == nil {
+		// Every callback was posted: the total is what was sent.
+		n := uint64(st.Sent + st.Errors)
+		bar.update(n, n, rateOf(n), true)
+	} else {
+		bar.stop()
+	}
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "sent\tanswered 200\tother status\tno answer\tseconds\tper second\t\n")
 	rate := 0.0
