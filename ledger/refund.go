@@ -117,7 +117,9 @@ func foldRefundState(rec *RefundRecord, book bool) Refund {
 		// this set no longer does: the money due is now nothing, so the
 		// journal reverses what it holds (postings are never deleted), and
 		// Booked is the same whatever order the snapshots came in.
-		at := Time(firstNonZero(a.ModifiedAt, f.auth.PushedAt))
+		// Dated at the authoritative snapshot's gmtModified, never before
+		// the posting it reverses.
+		at := rec.Postings[len(rec.Postings)-1].At
 		rec.Postings = bookDue(rec, 0, 0, a.ModifiedAt, at)
 	}
 	if !succeeded {
@@ -183,10 +185,11 @@ func firstNonZero(v ...int64) int64 {
 	return 0
 }
 
-// successWithdrawn appends a success_withdrawn anomaly when a snapshot
-// reports that the refund succeeded (its status, or an operation's status
-// before it) while the fold of all of them, led by the authoritative snapshot
-// a, never reaches success. It depends on the set of snapshots only. Such a
+// successWithdrawn appends a success_withdrawn anomaly when a snapshot shows
+// the refund at success (its status, or an operation's status before it)
+// while no transition of the fold of all of them, led by the authoritative
+// snapshot a, reaches success (a snapshot whose oldest operation starts from
+// refundsuccess counts too: the fold starts there, but does not reach it). It depends on the set of snapshots only. Such a
 // refund has nothing booked: whatever an earlier set booked is reversed.
 func successWithdrawn(out []Anomaly, snaps []Snapshot, a *proto.RefundSnapshot) []Anomaly {
 	for i := range snaps {
@@ -196,9 +199,10 @@ func successWithdrawn(out []Anomaly, snaps []Snapshot, a *proto.RefundSnapshot) 
 		}
 		return append(out, Anomaly{
 			Code: AnomalySuccessWithdrawn,
-			Detail: fmt.Sprintf("a snapshot reports the refund succeeded (%d + %d fen, goods + carriage), but the "+
-				"authoritative one (%d operations, status %s) never reaches success: nothing is booked, and any "+
-				"earlier posting is reversed", s.RefundPayment, s.RefundCarriage, len(a.Operations), orNone(a.Status)),
+			Detail: fmt.Sprintf("a snapshot shows the refund at refundsuccess (%d + %d fen, goods + carriage), but no "+
+				"transition of the fold of all snapshots reaches success (the authoritative one has %d operations, "+
+				"status %s): nothing is booked, and a posting booked before is reversed",
+				s.RefundPayment, s.RefundCarriage, len(a.Operations), orNone(a.Status)),
 		})
 	}
 	return out
