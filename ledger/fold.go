@@ -92,6 +92,9 @@ func foldRefund(snaps []Snapshot) folded {
 		op := &ops[k]
 		from := state
 		if k == 0 {
+			// REFUNDS.md 3.4 says "" for the first; its before status, when
+			// it has one (history_incomplete), says where the refund was,
+			// and lets the first transition be checked like the others.
 			from = op.Before
 			if op.Before != "" {
 				f.anomalies = append(f.anomalies, Anomaly{
