@@ -64,7 +64,7 @@ Ctrl-C or SIGTERM shuts down gracefully.`,
 	fl.StringVar(&f.verify, "verify", "", "signature check: enforce, record or off (default: enforce when a secret is configured, else off)")
 	fl.StringVar(&f.sync, "sync", "always", "embedded JetStream fsync: always (an acknowledged callback survives power loss) or interval (every 1 s)")
 	fl.StringVar(&f.nats, "nats", "", "use this NATS server or cluster (comma list of URLs) instead of the embedded one")
-	fl.IntVar(&f.replicas, "replicas", 1, "replicas of the streams and the nonce bucket (3 in a cluster)")
+	fl.IntVar(&f.replicas, "replicas", 1, "replicas of the streams and the nonce bucket (3 in a cluster; more than 1 needs --nats)")
 	return cmd
 }
 
@@ -72,6 +72,13 @@ Ctrl-C or SIGTERM shuts down gracefully.`,
 // callbacks, finish in-flight publishes, flush the projector, close Pebble,
 // stop NATS.
 func serve(ctx context.Context, f serveFlags, log *slog.Logger, out interface{ Write([]byte) (int, error) }) error {
+	// The embedded server is one node, and JetStream refuses a replicated
+	// stream there ("replicas > 1 not supported in non-clustered mode"),
+	// which setup would otherwise retry for minutes before failing.
+	if f.replicas > 1 && f.nats == "" {
+		return fmt.Errorf("--replicas %d needs a NATS cluster: the embedded server is a single node, which holds only R1 streams; "+
+			"give the cluster's URLs with --nats, or leave --replicas at 1", f.replicas)
+	}
 	// A bad --verify, or a mode without its secret, is refused before
 	// anything starts (the verifier proper needs the nonce bucket, in NATS).
 	if _, err := ingest.VerifierFromEnv(os.Getenv, f.verify, nil); err != nil {

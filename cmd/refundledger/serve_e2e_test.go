@@ -560,3 +560,22 @@ func TestServeRefusesABadVerifyModeBeforeStarting(t *testing.T) {
 		t.Errorf("the data directory was created before the flag was checked: %v", err)
 	}
 }
+
+// TestServeRefusesReplicasWithoutACluster: --replicas 3 with the embedded
+// server (one node, which cannot hold R3 streams) is an error at once that
+// points to --nats, before NATS or the data directory exist; it used to be
+// retried for about two minutes.
+func TestServeRefusesReplicasWithoutACluster(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	cmd := exec.Command(mustBuild(t), "serve", "--data", data, "--replicas", "3",
+		"--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--nats-listen", "127.0.0.1:0")
+	timer := time.AfterFunc(10*time.Second, func() { _ = cmd.Process.Kill() })
+	out, err := cmd.CombinedOutput()
+	timer.Stop()
+	if err == nil || !strings.Contains(string(out), "--replicas 3 needs a NATS cluster") || !strings.Contains(string(out), "--nats") {
+		t.Fatalf("serve --replicas 3 without --nats: %v\n%.2000s", err, out)
+	}
+	if _, err := os.Stat(data); !os.IsNotExist(err) {
+		t.Errorf("the data directory was created before the flag was checked: %v", err)
+	}
+}
