@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/http/httptrace"
 	"os"
 	"os/signal"
 	"strings"
@@ -116,13 +115,12 @@ func genJSONL(opts simulate.Options, out, errOut io.Writer) error {
 const genRedrawEvery = 250 * time.Millisecond
 
 // genPost posts the simulation to url with a progress bar on errOut. The
-// count is of answers, which simulate.Post's requests report through the
-// httptrace of its context; the total is counted by a pass of the same
-// (deterministic) simulation beside the posting, and the bar is drawn once
-// it is known.
+// count is of requests done (simulate.Post's progress); the total is counted
+// by a pass of the same (deterministic) simulation beside the posting, and
+// the bar is drawn once it is known.
 func genPost(ctx context.Context, url string, opts simulate.Options, concurrency int, out, errOut io.Writer) error {
-	var answered, total atomic.Uint64
-	traced := httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GotFirstResponseByte: func() { answered.Add(1) }})
+	var answered atomic.Int64
+	var total atomic.Uint64
 	counting, stopCounting := context.WithCancel(ctx)
 	defer stopCounting()
 	go func() {
@@ -144,13 +142,13 @@ func genPost(ctx context.Context, url string, opts simulate.Options, concurrency
 			case <-stopBar:
 				return
 			case <-tick.C:
-				if n, t := answered.Load(), total.Load(); t > 0 && n < t {
+				if n, t := uint64(answered.Load()), total.Load(); t > 0 && n < t {
 					bar.update(n, t, rateOf(n), false)
 				}
 			}
 		}
 	}()
-	st, err := simulate.Post(traced, url, opts, concurrency)
+	st, err := simulate.Post(ctx, url, opts, concurrency, func(done int64) { answered.Store(max(answered.Load(), done)) })
 	close(stopBar)
 	<-barStopped
 	if err == nil {

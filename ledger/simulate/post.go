@@ -29,13 +29,16 @@ const PostTimeout = 1000 * time.Millisecond
 // concurrency requests in flight, in delivery order of dispatch. It does not
 // retry: the simulation already contains the retries. It stops early when
 // ctx is cancelled and returns the stats so far with ctx's error; a request
-// that fails is counted, not returned.
-func Post(ctx context.Context, url string, opts Options, concurrency int) (Stats, error) {
+// that fails is counted, not returned. progress, when not nil, is called
+// after every request with the number done so far (answered or not), from
+// the posting goroutines, possibly at once.
+func Post(ctx context.Context, url string, opts Options, concurrency int, progress func(done int64)) (Stats, error) {
 	if concurrency < 1 {
 		concurrency = 1
 	}
 	client := &http.Client{Timeout: PostTimeout}
 	var st Stats
+	var done atomic.Int64
 	var wg sync.WaitGroup
 	work := make(chan []byte)
 	for w := 0; w < concurrency; w++ {
@@ -44,6 +47,9 @@ func Post(ctx context.Context, url string, opts Options, concurrency int) (Stats
 			defer wg.Done()
 			for body := range work {
 				post(ctx, client, url, body, &st)
+				if progress != nil {
+					progress(done.Add(1))
+				}
 			}
 		}()
 	}

@@ -87,7 +87,7 @@ func TestPost(t *testing.T) {
 		}))
 		defer srv.Close()
 		small := simulate.Options{Seed: 1, Orders: 3}
-		st, err := simulate.Post(context.Background(), srv.URL, small, 2)
+		st, err := simulate.Post(context.Background(), srv.URL, small, 2, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
