@@ -579,3 +579,18 @@ func TestServeRefusesReplicasWithoutACluster(t *testing.T) {
 		t.Errorf("the data directory was created before the flag was checked: %v", err)
 	}
 }
+
+// A single NATS server given with --nats cannot hold R3 streams either: the
+// error says so at once instead of being retried for two minutes.
+func TestServeRefusesReplicasOnANATSServerOutsideACluster(t *testing.T) {
+	ns := startOutsideNATS(t)
+	cmd := exec.Command(mustBuild(t), "serve", "--data", t.TempDir(), "--replicas", "3", "--nats", ns.ClientURL(),
+		"--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0")
+	timer := time.AfterFunc(30*time.Second, func() { _ = cmd.Process.Kill() })
+	start := time.Now()
+	out, err := cmd.CombinedOutput()
+	timer.Stop()
+	if err == nil || !strings.Contains(string(out), "not part of a cluster") {
+		t.Fatalf("serve --replicas 3 on one NATS server: %v after %s\n%.2000s", err, time.Since(start).Round(time.Millisecond), out)
+	}
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -29,6 +30,9 @@ func untilReady(ctx context.Context, log *slog.Logger, what string, step func(co
 		if err == nil {
 			return nil
 		}
+		if notClustered(err) {
+			return fmt.Errorf("%s: %w: the NATS server is not part of a cluster, and --replicas above 1 needs one", what, err)
+		}
 		if ctx.Err() != nil || time.Now().After(deadline) {
 			return fmt.Errorf("%s: %w", what, err)
 		}
@@ -40,6 +44,16 @@ func untilReady(ctx context.Context, log *slog.Logger, what string, step func(co
 		}
 		pause = min(2*pause, 5*time.Second)
 	}
+}
+
+// jsErrReplicasNotSupported is JetStream's error code for a replicated
+// stream on a server outside a cluster ("replicas > 1 not supported in
+// non-clustered mode"): waiting cannot mend it.
+const jsErrReplicasNotSupported jetstream.ErrorCode = 10074
+
+func notClustered(err error) bool {
+	var apiErr *jetstream.APIError
+	return errors.As(err, &apiErr) && apiErr.ErrorCode == jsErrReplicasNotSupported
 }
 
 // ensure creates or updates a stream through untilReady.
