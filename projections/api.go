@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"refundledger/proto"
 )
@@ -22,6 +24,16 @@ type Status struct {
 	Layout        int              `json:"layout"`      // of the live projection's store (0: empty)
 	Counts        Counts           `json:"counts"`
 	Rebuild       *RebuildProgress `json:"rebuild"` // null unless a rebuild is under way
+	Audit         *AuditProgress   `json:"audit"`   // null unless GET /v1/audit is running
+}
+
+// AuditProgress is how far a running audit's fold of the stream has got:
+// Folded of Total messages (the live checkpoint when it started). The
+// comparison of keys after it is quick and not counted.
+type AuditProgress struct {
+	Folded    uint64    `json:"folded"`
+	Total     uint64    `json:"total"`
+	StartedAt time.Time `json:"startedAt"`
 }
 
 // API serves the read side on the admin listener. It is safe for concurrent use.
@@ -34,10 +46,13 @@ type API struct {
 	// after the projection's, on GET /metrics.
 	Metrics func(*proto.Metrics)
 	// Audit, when set, serves GET /v1/audit: it checks the live projection
-	// against a fresh fold of the stream (see Audit). One runs at a time.
-	Audit func(context.Context) (AuditReport, error)
+	// against a fresh fold of the stream (see Audit), reporting its fold's
+	// progress to progress (as AuditConfig.Progress), which GET /v1/status
+	// shows. One runs at a time.
+	Audit func(ctx context.Context, progress func(folded, total uint64)) (AuditReport, error)
 
-	auditing sync.Mutex
+	auditing      sync.Mutex
+	auditProgress atomic.Pointer[AuditProgress]
 }
 
 // Handler returns the admin routes:
@@ -140,7 +155,7 @@ func (a *API) getStatus(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	st := Status{StreamLastSeq: last, Checkpoint: a.Projection.Checkpoint(), FoldVersion: built.FoldVersion, Layout: built.Layout,
-		Counts: a.Projection.Counts(), Rebuild: a.Projection.Rebuilding()}
+		Counts: a.Projection.Counts(), Rebuild: a.Projection.Rebuilding(), Audit: a.auditProgress.Load()}
 	if last > st.Checkpoint {
 		st.Lag = last - st.Checkpoint
 	}
@@ -165,7 +180,12 @@ func (a *API) getAudit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer a.auditing.Unlock()
-	rep, err := a.Audit(r.Context())
+	started := time.Now().UTC()
+	a.auditProgress.Store(&AuditProgress{StartedAt: started})
+	defer a.auditProgress.Store(nil)
+	rep, err := a.Audit(r.Context(), func(folded, total uint64) {
+		a.auditProgress.Store(&AuditProgress{Folded: folded, Total: total, StartedAt: started})
+	})
 	if a.fail(w, err, "audit") {
 		return
 	}

@@ -35,9 +35,10 @@ live projection (invariant 2 of the design). Exits 1 when anything differs,
 2 when the audit could not be made (no service, no data, stopped).
 
 By default the running service does it (GET /v1/audit on --admin), beside its
-live work, and answers when it is done. With --data the service must be
-stopped: the audit reads DATA/nats and DATA/pebble itself and shows the
-progress of its fold on stderr (a bar on a terminal, plain lines otherwise).`,
+live work, and answers when it is done; meanwhile its progress (GET
+/v1/status) is shown. With --data the service must be stopped: the audit
+reads DATA/nats and DATA/pebble itself. Either way the progress of the fold
+is on stderr (a bar on a terminal, plain lines otherwise).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var rep projections.AuditReport
@@ -48,7 +49,7 @@ progress of its fold on stderr (a bar on a terminal, plain lines otherwise).`,
 				defer stop()
 				rep, err = auditOffline(ctx, data, cmd.ErrOrStderr())
 			} else {
-				err = adminGet(cmd.Context(), admin, "/v1/audit", timeout, &rep)
+				rep, err = auditAdmin(cmd.Context(), admin, timeout, cmd.ErrOrStderr())
 			}
 			if err != nil {
 				return troubleError{err}
@@ -70,12 +71,49 @@ progress of its fold on stderr (a bar on a terminal, plain lines otherwise).`,
 // beside the projection. An audit stops when its request ends or when life
 // does (the service shutting down: the admin listener's shutdown would
 // otherwise wait for the audit, up to its client's timeout).
-func auditor(life context.Context, js jetstream.JetStream, proj *projections.Projection, scratch string, log *slog.Logger) func(context.Context) (projections.AuditReport, error) {
-	return func(ctx context.Context) (projections.AuditReport, error) {
+func auditor(life context.Context, js jetstream.JetStream, proj *projections.Projection, scratch string, log *slog.Logger) func(context.Context, func(folded, total uint64)) (projections.AuditReport, error) {
+	return func(ctx context.Context, progress func(folded, total uint64)) (projections.AuditReport, error) {
 		ctx, cancel := context.WithCancel(ctx)
 		defer cancel()
 		defer context.AfterFunc(life, cancel)()
-		return projections.Audit(ctx, proj.Store(), projections.AuditConfig{JS: js, Stream: ingest.StreamName, Scratch: scratch, Logger: log})
+		return projections.Audit(ctx, proj.Store(), projections.AuditConfig{JS: js, Stream: ingest.StreamName, Scratch: scratch, Logger: log,
+			Progress: progress})
+	}
+}
+
+// auditStatusEvery is how often `audit` asks the service how far its audit
+// has got.
+const auditStatusEvery = 500 * time.Millisecond
+
+// auditAdmin has the service audit itself (GET /v1/audit, which answers when
+// done) and meanwhile draws its progress, read from GET /v1/status, on
+// errOut.
+func auditAdmin(ctx context.Context, admin string, timeout time.Duration, errOut io.Writer) (projections.AuditReport, error) {
+	var rep projections.AuditReport
+	done := make(chan error, 1)
+	go func() { done <- adminGet(ctx, admin, "/v1/audit", timeout, &rep) }()
+	bar := newProgress(errOut, "audit", "msgs")
+	start := time.Now()
+	tick := time.NewTicker(auditStatusEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case err := <-done:
+			if err != nil {
+				bar.stop()
+				return rep, err
+			}
+			// The fold reached the checkpoint: the last line says so, also
+			// when the audit was done before the first look.
+			bar.update(rep.Checkpoint, rep.Checkpoint, float64(rep.Checkpoint)/max(time.Since(start).Seconds(), 1e-3), true)
+			return rep, nil
+		case <-tick.C:
+			var st projections.Status
+			if adminGet(ctx, admin, "/v1/status", auditStatusEvery, &st) == nil && st.Audit != nil && st.Audit.Total > 0 {
+				elapsed := max(time.Since(st.Audit.StartedAt).Seconds(), 1e-3)
+				bar.update(st.Audit.Folded, st.Audit.Total, float64(st.Audit.Folded)/elapsed, false)
+			}
+		}
 	}
 }
 
