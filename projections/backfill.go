@@ -31,9 +31,11 @@ import (
 // names its own callback), so that a relay stopped halfway still sees the
 // old version and backfills again, skipping what was published. The last
 // one carries the new version and the place of the last outbox entry walked:
-// once it is in the stream, relays publish in order after it. (When nothing
-// is missing there is no last one, and a relay started again compares once
-// more, until a fact is published in order.) Publishes expect the stream's
+// once it is in the stream, relays publish in order after it. So the walk
+// ends only once the projection has folded every callback an event names:
+// a projection behind them waits. (When nothing is missing there is no last
+// one, and a relay started again compares once more, until a fact is
+// published in order.) Publishes expect the stream's
 // last sequence, as in order: when another relay published in between, its
 // ids are read and the walk goes on, unless that relay already publishes
 // with this fold version (its backfill is done).
@@ -42,21 +44,56 @@ func (r *Relay) backfill(ctx context.Context, stream jetstream.Stream, store *St
 	r.Logger.Info("relay: the projection was built by another fold version than the last event's; publishing what it adds to the past",
 		"fold_version", version, "last_event_fold_version", pos.foldVersion)
 	b := &backfiller{relay: r, stream: stream, ids: newIDSet(), version: version}
-	var err error
-	if b.scanned, _, err = scanEventIDs(ctx, stream, b.ids, 0); err != nil {
+	if _, err := b.scan(ctx); err != nil {
 		return 0, err
 	}
 	b.last = b.scanned
 	afterSeq, afterN := uint64(0), -1
 	var pending *OutboxEntry // the last missing fact found, published when the next is found or the walk ends
 	walked := 0
+	waiting := false
 	for {
+		// Read before the outbox, the checkpoint says how far the walk has
+		// looked once the outbox has nothing more (both are one commit).
+		cp, err := store.Checkpoint()
+		if err != nil {
+			return b.published, err
+		}
 		entries, err := store.OutboxAfter(afterSeq, afterN, r.Batch)
 		if err != nil {
 			return b.published, err
 		}
 		if len(entries) == 0 {
-			break
+			// Relays publish in order after the last event's place, so
+			// the walk may end only past every callback an event names:
+			// ending before, they would publish again what the old fold
+			// (or another relay's backfill) published for the callbacks
+			// in between. A projection behind that (another node's, one a
+			// rebuild just swapped in) is waited for.
+			if cp < b.frontier {
+				if !waiting {
+					waiting = true
+					r.Logger.Info("relay: backfill waits for the projection to fold what the events stream names",
+						"checkpoint", cp, "events_name_up_to", b.frontier)
+				}
+				if !sleep(ctx, r.Poll) {
+					return b.published, nil
+				}
+				continue
+			}
+			if pending == nil {
+				break
+			}
+			b.covered = cp
+			done, err := b.publish(ctx, pending, afterSeq, uint64(afterN), version)
+			if done || err != nil {
+				return b.published, err
+			}
+			if b.ids.has(pending.Fact.ID) { // published, by this relay or another
+				pending = nil
+				break
+			}
+			continue // events read meanwhile name callbacks past cp
 		}
 		for i := range entries {
 			e := &entries[i]
@@ -78,11 +115,6 @@ func (r *Relay) backfill(ctx context.Context, stream jetstream.Stream, store *St
 			pending = &p
 		}
 	}
-	if pending != nil {
-		if done, err := b.publish(ctx, pending, afterSeq, uint64(afterN), version); done || err != nil {
-			return b.published, err
-		}
-	}
 	if afterN >= 0 {
 		r.local = &position{seq: afterSeq, n: uint64(afterN)}
 	}
@@ -99,6 +131,8 @@ type backfiller struct {
 	ids       *idSet // fact ids in the events stream
 	version   int    // the projection's fold version
 	scanned   uint64 // the events read into ids: up to this stream sequence
+	frontier  uint64 // the last callback those events name (HeaderSourceSeq, HeaderBackfill)
+	covered   uint64 // the walk checked every fact of the callbacks up to here
 	last      uint64 // the stream's last sequence as this relay knows it
 	published int
 }
@@ -123,12 +157,15 @@ func (b *backfiller) publish(ctx context.Context, e *OutboxEntry, seq, n uint64,
 		m.Header.Set(HeaderBackfill, strconv.FormatUint(e.Seq, 10))
 		ack, err := b.relay.JS.PublishMsg(ctx, m, jetstream.WithExpectLastSequence(b.last))
 		if isWrongLastSequence(err) {
-			var newest int
-			if b.scanned, newest, err = scanEventIDs(ctx, b.stream, b.ids, b.scanned); err != nil {
+			newest, err := b.scan(ctx)
+			if err != nil {
 				return false, err
 			}
 			if newest == b.version {
 				return true, nil
+			}
+			if version == b.version && b.frontier > b.covered {
+				return false, nil // the last event: not before the walk covers what they name
 			}
 			b.last = b.scanned
 			continue // against the ids just read
@@ -160,12 +197,25 @@ func eventMsg(e *OutboxEntry) (*nats.Msg, error) {
 	return m, nil
 }
 
+// scan reads the events after b.scanned into b.ids and b.frontier (see
+// scanEventIDs) and moves b.scanned on. It returns the fold version of the
+// last one read, -1 when there was nothing to read.
+func (b *backfiller) scan(ctx context.Context) (int, error) {
+	scanned, newest, err := scanEventIDs(ctx, b.stream, b.ids, b.scanned, &b.frontier)
+	if err != nil {
+		return -1, err
+	}
+	b.scanned = scanned
+	return newest, nil
+}
+
 // scanEventIDs adds to ids the fact id (Nats-Msg-Id) of every event after
 // stream sequence after, reading headers only, up to the stream's last
-// sequence when it starts. It returns that sequence and the fold version
-// (HeaderFoldVersion, 0 when absent) of the event there; -1 when there was
-// nothing to read.
-func scanEventIDs(ctx context.Context, stream jetstream.Stream, ids *idSet, after uint64) (uint64, int, error) {
+// sequence when it starts, and raises *frontier to the largest callback
+// sequence they name (HeaderSourceSeq, HeaderBackfill). It returns that
+// sequence and the fold version (HeaderFoldVersion, 0 when absent) of the
+// event there; -1 when there was nothing to read.
+func scanEventIDs(ctx context.Context, stream jetstream.Stream, ids *idSet, after uint64, frontier *uint64) (uint64, int, error) {
 	info, err := stream.Info(ctx)
 	if err != nil {
 		return after, -1, natsErr(fmt.Errorf("relay: backfill: stream info: %w", err))
@@ -198,8 +248,14 @@ func scanEventIDs(ctx context.Context, stream jetstream.Stream, ids *idSet, afte
 				return after, -1, fmt.Errorf("relay: backfill: event metadata: %w", err)
 			}
 			seq = meta.Sequence.Stream
-			ids.add(msg.Headers().Get(jetstream.MsgIDHeader))
-			newest, _ = strconv.Atoi(msg.Headers().Get(HeaderFoldVersion))
+			h := msg.Headers()
+			ids.add(h.Get(jetstream.MsgIDHeader))
+			newest, _ = strconv.Atoi(h.Get(HeaderFoldVersion))
+			for _, k := range []string{HeaderSourceSeq, HeaderBackfill} {
+				if s, err := strconv.ParseUint(h.Get(k), 10, 64); err == nil && s > *frontier {
+					*frontier = s
+				}
+			}
 		}
 		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) {
 			return after, -1, natsErr(fmt.Errorf("relay: backfill: read events: %w", err))

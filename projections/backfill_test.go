@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -176,4 +177,147 @@ func TestRelayBackfillsWhatANewFoldAdds(t *testing.T) {
 		e.relayUntil(t, fresh, len(want), 1)
 		requireEveryFactOnce(t)
 	})
+}
+
+// oldFoldPublished stores 20 refund callbacks and two order callbacks,
+// folds them into a store that pretends to be the previous fold version
+// (one that derives no posting facts) and relays its outbox: the events
+// stream as the old fold left it. It returns that store, its version and
+// its outbox.
+func (e *env) oldFoldPublished(t *testing.T) (*projections.Store, string, []projections.OutboxEntry) {
+	t.Helper()
+	if _, err := projections.EnsureEventsStream(context.Background(), e.js, 1); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 20 {
+		e.publish(t, variant(t, i, []string{"refundsuccess", "waitselleragree"}[i%2]))
+	}
+	for _, name := range []string{"1688-order-create.json", "1688-order-pay-success.json"} {
+		e.publish(t, fixture(t, name))
+	}
+	old, _ := e.projectAll(t)
+	oldVersion := strconv.Itoa(ledger.FoldVersion - 1)
+	outbox := e.makeOld(t, old, oldVersion)
+	e.relayUntil(t, old, len(outbox), 1)
+	return old, oldVersion, outbox
+}
+
+// makeOld turns a store just folded by this binary into one of the old fold
+// (see oldFoldPublished) and returns its outbox.
+func (e *env) makeOld(t *testing.T, store *projections.Store, version string) []projections.OutboxEntry {
+	t.Helper()
+	if err := store.SetFoldVersion(version); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.DropOutboxFacts(func(f ledger.Fact) bool { return f.Kind == ledger.FactPostingBooked }); err != nil {
+		t.Fatal(err)
+	}
+	outbox, err := store.Outbox(0, 1_000_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return outbox
+}
+
+// shortDedupWindow shrinks the events stream's duplicate window to its
+// least, 100 ms, and waits it out: what a test publishes next meets the
+// stream as it is more than 2 minutes after the events before, when a fact
+// published again is stored again.
+func (e *env) shortDedupWindow(t *testing.T) {
+	t.Helper()
+	cfg := projections.EventsStreamConfig(1)
+	cfg.Duplicates = 100 * time.Millisecond
+	if _, err := e.js.UpdateStream(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second) // the server forgets message ids on a timer
+}
+
+// projectUntil folds the stream into store up to stream sequence until.
+func (e *env) projectUntil(t testing.TB, store *projections.Store, until uint64) {
+	t.Helper()
+	p, err := projections.NewProjector(projections.Config{JS: e.js, Stream: streamName, Store: store, Logger: quiet(), Until: until})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if cp, err := store.Checkpoint(); err != nil || cp != until {
+		t.Fatalf("projected to %d (%v), want %d", cp, err, until)
+	}
+}
+
+// startRelay runs a relay on store until the returned function is called.
+func (e *env) startRelay(t *testing.T, store *projections.Store) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &projections.Relay{JS: e.js, Store: func() *projections.Store { return store }, Logger: quiet(), Poll: 5 * time.Millisecond, Batch: 7}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := r.Run(ctx); err != nil {
+			t.Error(err)
+		}
+	}()
+	return func() { cancel(); <-done }
+}
+
+// waitEvents waits until the events stream holds want events, and a little
+// longer for a relay that would publish more.
+func (e *env) waitEvents(t *testing.T, want int) {
+	t.Helper()
+	for start := time.Now(); e.eventCount() < want; time.Sleep(10 * time.Millisecond) {
+		if time.Since(start) > 20*time.Second {
+			t.Fatalf("stuck at %d of %d events", e.eventCount(), want)
+		}
+	}
+	time.Sleep(200 * time.Millisecond)
+}
+
+// requireEachOnce fails when an event repeats a fact id, or when a fact of
+// outbox was never published.
+func (e *env) requireEachOnce(t *testing.T, outbox []projections.OutboxEntry) {
+	t.Helper()
+	seen := map[string]bool{}
+	for _, id := range e.events(t) {
+		if seen[id] {
+			t.Fatalf("fact %s published twice", id)
+		}
+		seen[id] = true
+	}
+	for _, w := range outbox {
+		if !seen[w.Fact.ID] {
+			t.Fatalf("fact %s (callback %d) never published", w.Fact.ID, w.Seq)
+		}
+	}
+}
+
+// A relay whose projection has not yet folded every callback the events
+// stream names (another node's, or one just swapped in by a rebuild, which
+// may be CaughtUpWithin behind) must not end its backfill at the end of its
+// outbox: relays would publish in order from there, again, what the old
+// fold published for the callbacks after it.
+func TestBackfillWaitsForTheProjectionToReachWhatWasPublished(t *testing.T) {
+	e := mustEnv(t)
+	e.oldFoldPublished(t)
+	e.shortDedupWindow(t)
+
+	fresh := mustOpenStore(t, t.TempDir())
+	defer fresh.Close()
+	e.projectUntil(t, fresh, 10)
+	stop := e.startRelay(t, fresh)
+	defer stop()
+	time.Sleep(300 * time.Millisecond) // it backfills what it can
+	e.project(t, fresh)
+	want, err := fresh.Outbox(0, 1_000_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.waitEvents(t, len(want))
+	stop()
+	e.requireEachOnce(t, want)
+	if got := e.eventCount(); got != len(want) {
+		t.Fatalf("%d events for the %d facts of the new outbox", got, len(want))
+	}
 }
