@@ -27,15 +27,16 @@ import (
 // outbox, each fact once.
 //
 // Every event it publishes but the last repeats the position and fold
-// version of the stream's last event before the backfill (HeaderBackfill
-// names its own callback), so that a relay stopped halfway still sees the
-// old version and backfills again, skipping what was published. The last
-// one carries the new version and the place of the last outbox entry walked:
-// once it is in the stream, relays publish in order after it. So the walk
-// ends only once the projection has folded every callback an event names:
-// a projection behind them waits. (When nothing is missing there is no last
-// one, and a relay started again compares once more, until a fact is
-// published in order.) Publishes expect the stream's
+// version of the stream's last event as the backfill last read it (relays
+// of the old fold may publish in order meanwhile, and go on after it;
+// HeaderBackfill names the event's own callback), so that a relay stopped
+// halfway still sees the old version and backfills again, skipping what was
+// published. The last one carries the new version and the place of the last
+// outbox entry walked: once it is in the stream, relays publish in order
+// after it. So the walk ends only once the projection has folded every
+// callback an event names: a projection behind them waits. (When nothing is
+// missing there is no last one, and a relay started again compares once
+// more, until a fact is published in order.) Publishes expect the stream's
 // last sequence, as in order: when another relay published in between, its
 // ids are read and the walk goes on, unless that relay already publishes
 // with this fold version (its backfill is done).
@@ -85,7 +86,7 @@ func (r *Relay) backfill(ctx context.Context, stream jetstream.Stream, store *St
 				break
 			}
 			b.covered = cp
-			done, err := b.publish(ctx, pending, afterSeq, uint64(afterN), version)
+			done, err := b.publish(ctx, pending, &position{seq: afterSeq, n: uint64(afterN), foldVersion: version})
 			if done || err != nil {
 				return b.published, err
 			}
@@ -101,7 +102,7 @@ func (r *Relay) backfill(ctx context.Context, stream jetstream.Stream, store *St
 				continue
 			}
 			if pending != nil {
-				if done, err := b.publish(ctx, pending, pos.seq, pos.n, pos.foldVersion); done || err != nil {
+				if done, err := b.publish(ctx, pending, nil); done || err != nil {
 					return b.published, err
 				}
 			}
@@ -128,19 +129,22 @@ func (r *Relay) backfill(ctx context.Context, stream jetstream.Stream, store *St
 type backfiller struct {
 	relay     *Relay
 	stream    jetstream.Stream
-	ids       *idSet // fact ids in the events stream
-	version   int    // the projection's fold version
-	scanned   uint64 // the events read into ids: up to this stream sequence
-	frontier  uint64 // the last callback those events name (HeaderSourceSeq, HeaderBackfill)
-	covered   uint64 // the walk checked every fact of the callbacks up to here
-	last      uint64 // the stream's last sequence as this relay knows it
+	ids       *idSet     // fact ids in the events stream
+	version   int        // the projection's fold version
+	scanned   uint64     // the events read into ids: up to this stream sequence
+	frontier  uint64     // the last callback those events name (HeaderSourceSeq, HeaderBackfill)
+	covered   uint64     // the walk checked every fact of the callbacks up to here
+	head      eventPlace // of the last event read
+	last      uint64     // the stream's last sequence as this relay knows it
 	published int
 }
 
-// publish publishes e with the given position and fold version headers,
-// unless another relay did meanwhile. done: a relay of this fold version
-// publishes in order, so the backfill is over.
-func (b *backfiller) publish(ctx context.Context, e *OutboxEntry, seq, n uint64, version int) (done bool, err error) {
+// publish publishes e, unless another relay did meanwhile: as the last
+// event of the backfill when last is set (its place and fold version), else
+// repeating the place and fold version of the stream's last event as b last
+// read it (b.head). done: a relay of this fold version publishes in order,
+// so the backfill is over.
+func (b *backfiller) publish(ctx context.Context, e *OutboxEntry, last *position) (done bool, err error) {
 	for {
 		if b.ids.has(e.Fact.ID) {
 			return false, nil
@@ -149,10 +153,19 @@ func (b *backfiller) publish(ctx context.Context, e *OutboxEntry, seq, n uint64,
 		if err != nil {
 			return false, err
 		}
-		m.Header.Set(HeaderSourceSeq, strconv.FormatUint(seq, 10))
-		m.Header.Set(HeaderFactIndex, strconv.FormatUint(n, 10))
-		if version != 0 {
-			m.Header.Set(HeaderFoldVersion, strconv.Itoa(version))
+		if last != nil {
+			m.Header.Set(HeaderSourceSeq, strconv.FormatUint(last.seq, 10))
+			m.Header.Set(HeaderFactIndex, strconv.FormatUint(last.n, 10))
+			m.Header.Set(HeaderFoldVersion, strconv.Itoa(last.foldVersion))
+		} else {
+			// Not the place the backfill started from: relays of the old
+			// fold may have published in order since, and one that reads
+			// this event goes on after the place it names.
+			m.Header.Set(HeaderSourceSeq, b.head.seq)
+			m.Header.Set(HeaderFactIndex, b.head.n)
+			if b.head.version != "" {
+				m.Header.Set(HeaderFoldVersion, b.head.version)
+			}
 		}
 		m.Header.Set(HeaderBackfill, strconv.FormatUint(e.Seq, 10))
 		ack, err := b.relay.JS.PublishMsg(ctx, m, jetstream.WithExpectLastSequence(b.last))
@@ -164,7 +177,7 @@ func (b *backfiller) publish(ctx context.Context, e *OutboxEntry, seq, n uint64,
 			if newest == b.version {
 				return true, nil
 			}
-			if version == b.version && b.frontier > b.covered {
+			if last != nil && b.frontier > b.covered {
 				return false, nil // the last event: not before the walk covers what they name
 			}
 			b.last = b.scanned
@@ -197,11 +210,14 @@ func eventMsg(e *OutboxEntry) (*nats.Msg, error) {
 	return m, nil
 }
 
-// scan reads the events after b.scanned into b.ids and b.frontier (see
+// eventPlace is the place and fold version headers of an event, as they are.
+type eventPlace struct{ seq, n, version string }
+
+// scan reads the events after b.scanned into b.ids, b.frontier and b.head (see
 // scanEventIDs) and moves b.scanned on. It returns the fold version of the
 // last one read, -1 when there was nothing to read.
 func (b *backfiller) scan(ctx context.Context) (int, error) {
-	scanned, newest, err := scanEventIDs(ctx, b.stream, b.ids, b.scanned, &b.frontier)
+	scanned, newest, err := scanEventIDs(ctx, b.stream, b.ids, b.scanned, &b.frontier, &b.head)
 	if err != nil {
 		return -1, err
 	}
@@ -214,8 +230,9 @@ func (b *backfiller) scan(ctx context.Context) (int, error) {
 // sequence when it starts, and raises *frontier to the largest callback
 // sequence they name (HeaderSourceSeq, HeaderBackfill). It returns that
 // sequence and the fold version (HeaderFoldVersion, 0 when absent) of the
-// event there; -1 when there was nothing to read.
-func scanEventIDs(ctx context.Context, stream jetstream.Stream, ids *idSet, after uint64, frontier *uint64) (uint64, int, error) {
+// event there, whose place it puts in *head; -1 when there was nothing to
+// read.
+func scanEventIDs(ctx context.Context, stream jetstream.Stream, ids *idSet, after uint64, frontier *uint64, head *eventPlace) (uint64, int, error) {
 	info, err := stream.Info(ctx)
 	if err != nil {
 		return after, -1, natsErr(fmt.Errorf("relay: backfill: stream info: %w", err))
@@ -251,6 +268,7 @@ func scanEventIDs(ctx context.Context, stream jetstream.Stream, ids *idSet, afte
 			h := msg.Headers()
 			ids.add(h.Get(jetstream.MsgIDHeader))
 			newest, _ = strconv.Atoi(h.Get(HeaderFoldVersion))
+			*head = eventPlace{seq: h.Get(HeaderSourceSeq), n: h.Get(HeaderFactIndex), version: h.Get(HeaderFoldVersion)}
 			for _, k := range []string{HeaderSourceSeq, HeaderBackfill} {
 				if s, err := strconv.ParseUint(h.Get(k), 10, 64); err == nil && s > *frontier {
 					*frontier = s

@@ -321,3 +321,73 @@ func TestBackfillWaitsForTheProjectionToReachWhatWasPublished(t *testing.T) {
 		t.Fatalf("%d events for the %d facts of the new outbox", got, len(want))
 	}
 }
+
+// While a relay backfills, relays of the old fold still publish in order
+// after the stream's last event (other nodes during a rolling upgrade, or
+// this node's own relay while its rebuild runs). An event the backfill
+// publishes after theirs must repeat their place, not the one the backfill
+// started from: else an old relay that reads it (started again, or another
+// one) publishes again what it published after that place.
+func TestBackfilledEventsKeepThePlaceOfTheOldFoldsRelay(t *testing.T) {
+	e := mustEnv(t)
+	old, oldVersion, oldOutbox := e.oldFoldPublished(t)
+	e.shortDedupWindow(t)
+	fresh := mustOpenStore(t, t.TempDir())
+	defer fresh.Close()
+	// projectUntil folds fresh up to callback until and returns how many
+	// events the stream will hold once the backfill has published all but
+	// the last fact of fresh's outbox that is not in the stream.
+	projectUntil := func(until uint64) int {
+		t.Helper()
+		published := map[string]bool{}
+		for _, id := range e.events(t) {
+			published[id] = true
+		}
+		e.projectUntil(t, fresh, until)
+		outbox, err := fresh.Outbox(0, 1_000_000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := len(published) - 1
+		for _, w := range outbox {
+			if !published[w.Fact.ID] {
+				n++
+			}
+		}
+		return n
+	}
+
+	// The backfill publishes all but the last missing fact of the callbacks
+	// its projection has folded, and waits for it to fold the rest.
+	want := projectUntil(10)
+	stop := e.startRelay(t, fresh)
+	defer stop()
+	e.waitEvents(t, want)
+
+	// The old fold's relay publishes a new callback's facts meanwhile.
+	e.publish(t, variant(t, 23, "refundsuccess"))
+	e.project(t, old)
+	added := len(e.makeOld(t, old, oldVersion)) - len(oldOutbox)
+	if added <= 0 {
+		t.Fatal("the new callback has no facts")
+	}
+	e.relayUntil(t, old, e.eventCount()+added, 1)
+
+	// The backfill goes on as its projection folds further, and stops
+	// (a crash, a restart) before its last event.
+	e.waitEvents(t, projectUntil(15))
+	stop()
+
+	// An old fold's relay started again publishes nothing twice.
+	time.Sleep(500 * time.Millisecond) // past the duplicate window
+	stopOld := e.startRelay(t, old)
+	time.Sleep(500 * time.Millisecond)
+	stopOld()
+	seen := map[string]bool{}
+	for _, id := range e.events(t) {
+		if seen[id] {
+			t.Fatalf("fact %s published twice", id)
+		}
+		seen[id] = true
+	}
+}
