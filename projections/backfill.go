@@ -119,7 +119,7 @@ func (r *Relay) backfill(ctx context.Context, stream jetstream.Stream, store *St
 	if afterN >= 0 {
 		r.local = &position{seq: afterSeq, n: uint64(afterN)}
 	}
-	r.backfilled = version
+	r.backfilled.version, r.backfilled.lastSeq = version, b.last
 	r.Logger.Info("relay: backfill done; publishing in order again",
 		"published", b.published, "facts_checked", walked, "events_read", b.scanned, "took", time.Since(started).Round(time.Millisecond))
 	return b.published, nil
@@ -177,10 +177,10 @@ func (b *backfiller) publish(ctx context.Context, e *OutboxEntry, last *position
 			if newest == b.version {
 				return true, nil
 			}
+			b.last = b.scanned
 			if last != nil && b.frontier > b.covered {
 				return false, nil // the last event: not before the walk covers what they name
 			}
-			b.last = b.scanned
 			continue // against the ids just read
 		}
 		if err != nil {

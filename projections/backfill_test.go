@@ -197,19 +197,19 @@ func (e *env) oldFoldPublished(t *testing.T) (*projections.Store, string, []proj
 	}
 	old, _ := e.projectAll(t)
 	oldVersion := strconv.Itoa(ledger.FoldVersion - 1)
-	outbox := e.makeOld(t, old, oldVersion)
+	outbox := e.makeOld(t, old, oldVersion, ledger.FactPostingBooked)
 	e.relayUntil(t, old, len(outbox), 1)
 	return old, oldVersion, outbox
 }
 
-// makeOld turns a store just folded by this binary into one of the old fold
-// (see oldFoldPublished) and returns its outbox.
-func (e *env) makeOld(t *testing.T, store *projections.Store, version string) []projections.OutboxEntry {
+// makeOld turns a store just folded by this binary into one of an old fold
+// that derived no facts of the given kind, and returns its outbox.
+func (e *env) makeOld(t *testing.T, store *projections.Store, version, kind string) []projections.OutboxEntry {
 	t.Helper()
 	if err := store.SetFoldVersion(version); err != nil {
 		t.Fatal(err)
 	}
-	if err := store.DropOutboxFacts(func(f ledger.Fact) bool { return f.Kind == ledger.FactPostingBooked }); err != nil {
+	if err := store.DropOutboxFacts(func(f ledger.Fact) bool { return f.Kind == kind }); err != nil {
 		t.Fatal(err)
 	}
 	outbox, err := store.Outbox(0, 1_000_000)
@@ -367,7 +367,7 @@ func TestBackfilledEventsKeepThePlaceOfTheOldFoldsRelay(t *testing.T) {
 	// The old fold's relay publishes a new callback's facts meanwhile.
 	e.publish(t, variant(t, 23, "refundsuccess"))
 	e.project(t, old)
-	added := len(e.makeOld(t, old, oldVersion)) - len(oldOutbox)
+	added := len(e.makeOld(t, old, oldVersion, ledger.FactPostingBooked)) - len(oldOutbox)
 	if added <= 0 {
 		t.Fatal("the new callback has no facts")
 	}
@@ -389,5 +389,60 @@ func TestBackfilledEventsKeepThePlaceOfTheOldFoldsRelay(t *testing.T) {
 			t.Fatalf("fact %s published twice", id)
 		}
 		seen[id] = true
+	}
+}
+
+// A relay that has backfilled goes on in order after events of its own fold
+// version only. Once a relay of the old fold (another node during a rolling
+// upgrade) has published after it, the last event's place is in the old
+// fold's numbering, which may put a callback's facts otherwise: going on
+// after it skips facts, or publishes some again.
+func TestAfterItsBackfillARelayTrustsNoPlaceOfAnotherFold(t *testing.T) {
+	e := mustEnv(t)
+	if _, err := projections.EnsureEventsStream(context.Background(), e.js, 1); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		e.publish(t, variant(t, i, "refundsuccess"))
+	}
+	// The old fold derived no opened facts: it numbers a refund's facts
+	// from its first transition.
+	old, _ := e.projectAll(t)
+	oldVersion := strconv.Itoa(ledger.FoldVersion - 1)
+	oldFacts := len(e.makeOld(t, old, oldVersion, ledger.FactRefundOpened))
+	e.relayUntil(t, old, oldFacts, 1)
+
+	// The new fold's relay backfills the opened facts, and keeps running.
+	fresh := mustOpenStore(t, t.TempDir())
+	defer fresh.Close()
+	e.project(t, fresh)
+	stop := e.startRelay(t, fresh)
+	defer stop()
+	want, err := fresh.Outbox(0, 1_000_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.waitEvents(t, len(want))
+
+	// The old fold's relay publishes the next refund first (it backfills:
+	// the last event is of another fold version).
+	e.publish(t, variant(t, 3, "refundsuccess"))
+	e.project(t, old)
+	added := len(e.makeOld(t, old, oldVersion, ledger.FactRefundOpened)) - oldFacts
+	e.relayUntil(t, old, len(want)+added, 1)
+
+	// Then the new fold's projection folds it.
+	e.project(t, fresh)
+	if want, err = fresh.Outbox(0, 1_000_000); err != nil {
+		t.Fatal(err)
+	}
+	for start := time.Now(); e.eventCount() < len(want) && time.Since(start) < 3*time.Second; {
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond)
+	stop()
+	e.requireEachOnce(t, want)
+	if got := e.eventCount(); got != len(want) {
+		t.Fatalf("%d events for the %d facts of the new outbox", got, len(want))
 	}
 }

@@ -41,10 +41,16 @@ type Relay struct {
 	// duplicate (a fact id already in the stream, which does not move the
 	// stream's position). Only the relay's goroutine uses it.
 	local *position
-	// backfilled is the fold version this relay last backfilled for (see
-	// backfill): until an event of that version is published, the stream's
-	// last event still names the old one.
-	backfilled int
+	// backfilled is where this relay's last backfill left the stream (see
+	// backfill): the fold version it backfilled for, and the events
+	// stream's last sequence then. When it published no last event of its
+	// own (nothing was missing), the stream's last event still names
+	// another fold version; the relay goes on in order all the same while
+	// that event is the last, but not after anything published since.
+	backfilled struct {
+		version int
+		lastSeq uint64
+	}
 }
 
 // position is a place in the outbox: the fact (Seq, N) and the events
@@ -128,7 +134,11 @@ func (r *Relay) publishSome(ctx context.Context, stream jetstream.Stream) (int, 
 	if err != nil {
 		return 0, fmt.Errorf("relay: %w", err)
 	}
-	if !pos.empty && version != 0 && pos.foldVersion != version && r.backfilled != version {
+	// The place of an event of another fold version is in another
+	// numbering of the outbox, and a relay of that fold (a rolling upgrade)
+	// may publish after this one's backfill: only ids say what is published.
+	if !pos.empty && version != 0 && pos.foldVersion != version &&
+		(r.backfilled.version != version || r.backfilled.lastSeq != pos.lastSeq) {
 		return r.backfill(ctx, stream, store, version, pos)
 	}
 	from := pos
