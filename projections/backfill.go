@@ -42,8 +42,8 @@ import (
 // with this fold version (its backfill is done).
 func (r *Relay) backfill(ctx context.Context, stream jetstream.Stream, store *Store, version int, pos position) (int, error) {
 	started := time.Now()
-	r.Logger.Info("relay: the projection was built by another fold version than the last event's; publishing what it adds to the past",
-		"fold_version", version, "last_event_fold_version", pos.foldVersion)
+	r.Logger.Info("relay: the last event's place is not one to go on from (another fold version, or a backfill past it); publishing what the outbox holds that the events stream does not",
+		"fold_version", version, "last_event_fold_version", pos.foldVersion, "last_event_backfilled_past_its_place", pos.pastPlace)
 	b := &backfiller{relay: r, stream: stream, ids: newIDSet(), version: version}
 	if _, err := b.scan(ctx); err != nil {
 		return 0, err
@@ -174,7 +174,7 @@ func (b *backfiller) publish(ctx context.Context, e *OutboxEntry, last *position
 			if err != nil {
 				return false, err
 			}
-			if newest == b.version {
+			if newest == b.version && !b.head.past {
 				return true, nil
 			}
 			b.last = b.scanned
@@ -210,8 +210,26 @@ func eventMsg(e *OutboxEntry) (*nats.Msg, error) {
 	return m, nil
 }
 
-// eventPlace is the place and fold version headers of an event, as they are.
-type eventPlace struct{ seq, n, version string }
+// eventPlace is the place and fold version headers of an event, as they
+// are, and whether it was backfilled past that place (see pastPlace).
+type eventPlace struct {
+	seq, n, version string
+	past            bool
+}
+
+// pastPlace reports whether an event with these HeaderSourceSeq and
+// HeaderBackfill values was backfilled for a callback past the place it
+// names: a backfill walks every callback its projection has folded, and
+// publishes there facts that relays going on in order after that place
+// would publish again.
+func pastPlace(sourceSeq, backfill string) bool {
+	b, err := strconv.ParseUint(backfill, 10, 64)
+	if err != nil {
+		return false
+	}
+	s, err := strconv.ParseUint(sourceSeq, 10, 64)
+	return err == nil && b > s
+}
 
 // scan reads the events after b.scanned into b.ids, b.frontier and b.head (see
 // scanEventIDs) and moves b.scanned on. It returns the fold version of the
@@ -268,7 +286,8 @@ func scanEventIDs(ctx context.Context, stream jetstream.Stream, ids *idSet, afte
 			h := msg.Headers()
 			ids.add(h.Get(jetstream.MsgIDHeader))
 			newest, _ = strconv.Atoi(h.Get(HeaderFoldVersion))
-			*head = eventPlace{seq: h.Get(HeaderSourceSeq), n: h.Get(HeaderFactIndex), version: h.Get(HeaderFoldVersion)}
+			*head = eventPlace{seq: h.Get(HeaderSourceSeq), n: h.Get(HeaderFactIndex), version: h.Get(HeaderFoldVersion),
+				past: pastPlace(h.Get(HeaderSourceSeq), h.Get(HeaderBackfill))}
 			for _, k := range []string{HeaderSourceSeq, HeaderBackfill} {
 				if s, err := strconv.ParseUint(h.Get(k), 10, 64); err == nil && s > *frontier {
 					*frontier = s

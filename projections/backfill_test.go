@@ -446,3 +446,58 @@ func TestAfterItsBackfillARelayTrustsNoPlaceOfAnotherFold(t *testing.T) {
 		t.Fatalf("%d events for the %d facts of the new outbox", got, len(want))
 	}
 }
+
+// A backfill walks the callbacks its projection has folded, which may be
+// past the place its events repeat: there it publishes facts that relays of
+// the old fold have not published yet. Stopped before its last event (a
+// crash), it leaves such an event last; an old fold's relay must not go on
+// in order after the place it repeats, which would publish those facts
+// again when its projection folds their callbacks.
+func TestARelayDoesNotGoOnAfterABackfillThatWentPastItsPlace(t *testing.T) {
+	e := mustEnv(t)
+	if _, err := projections.EnsureEventsStream(context.Background(), e.js, 1); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 6 {
+		e.publish(t, variant(t, i, "refundsuccess"))
+	}
+	old := mustOpenStore(t, t.TempDir())
+	defer old.Close()
+	oldVersion := strconv.Itoa(ledger.FoldVersion - 1)
+	e.projectUntil(t, old, 3)
+	published := e.makeOld(t, old, oldVersion, ledger.FactPostingBooked)
+	e.relayUntil(t, old, len(published), 1)
+
+	// The new fold's backfill, with a projection at callback 6, published
+	// callback 5's opened fact and stopped.
+	fresh := mustOpenStore(t, t.TempDir())
+	defer fresh.Close()
+	e.project(t, fresh)
+	outbox, err := fresh.Outbox(4, 1_000_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := outbox[0]
+	if w.Seq != 5 || w.Fact.Kind != ledger.FactRefundOpened {
+		t.Fatalf("the first fact after callback 4 is %s of callback %d", w.Fact.ID, w.Seq)
+	}
+	last := published[len(published)-1]
+	m := nats.NewMsg(projections.EventSubject(w.Fact))
+	m.Data = []byte(mustJSON(t, w.Fact))
+	m.Header.Set(jetstream.MsgIDHeader, w.Fact.ID)
+	m.Header.Set(projections.HeaderSourceSeq, strconv.FormatUint(last.Seq, 10))
+	m.Header.Set(projections.HeaderFactIndex, strconv.Itoa(last.N))
+	m.Header.Set(projections.HeaderFoldVersion, oldVersion)
+	m.Header.Set(projections.HeaderBackfill, strconv.FormatUint(w.Seq, 10))
+	if _, err := e.js.PublishMsg(context.Background(), m); err != nil {
+		t.Fatal(err)
+	}
+	e.shortDedupWindow(t)
+
+	// The old fold's projection folds on, and its relay publishes.
+	e.project(t, old)
+	oldOutbox := e.makeOld(t, old, oldVersion, ledger.FactPostingBooked)
+	e.relayUntil(t, old, len(oldOutbox), 1)
+	time.Sleep(300 * time.Millisecond)
+	e.requireEachOnce(t, oldOutbox)
+}

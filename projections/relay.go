@@ -62,6 +62,9 @@ type position struct {
 	// foldVersion is the HeaderFoldVersion of the last event: 0 when it
 	// has none (published before the header existed).
 	foldVersion int
+	// pastPlace: the last event was backfilled for a callback past its
+	// place (see pastPlace), so facts after that place may be published.
+	pastPlace bool
 }
 
 // Run publishes until ctx ends. It returns nil when ctx ends, or an error
@@ -136,8 +139,10 @@ func (r *Relay) publishSome(ctx context.Context, stream jetstream.Stream) (int, 
 	}
 	// The place of an event of another fold version is in another
 	// numbering of the outbox, and a relay of that fold (a rolling upgrade)
-	// may publish after this one's backfill: only ids say what is published.
-	if !pos.empty && version != 0 && pos.foldVersion != version &&
+	// may publish after this one's backfill; a backfill stopped halfway may
+	// have published facts past the place it repeats: only ids say what is
+	// published.
+	if !pos.empty && version != 0 && (pos.foldVersion != version || pos.pastPlace) &&
 		(r.backfilled.version != version || r.backfilled.lastSeq != pos.lastSeq) {
 		return r.backfill(ctx, stream, store, version, pos)
 	}
@@ -207,7 +212,8 @@ func readPosition(ctx context.Context, stream jetstream.Stream) (position, error
 		return position{}, fmt.Errorf("relay: last event %d has no outbox position: %w", info.State.LastSeq, err)
 	}
 	v, _ := strconv.Atoi(msg.Header.Get(HeaderFoldVersion)) // absent or unreadable: 0, unknown
-	return position{seq: seq, n: n, lastSeq: info.State.LastSeq, foldVersion: v}, nil
+	return position{seq: seq, n: n, lastSeq: info.State.LastSeq, foldVersion: v,
+		pastPlace: pastPlace(msg.Header.Get(HeaderSourceSeq), msg.Header.Get(HeaderBackfill))}, nil
 }
 
 // publishError is a failed publish of a fact, retried by Run.
