@@ -218,8 +218,10 @@ func (s *Store) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.broken != nil {
-		return nil // closed already; the swap that failed said why
+		return nil // closed already, or the swap that failed said why
 	}
+	// From now on every access answers ErrStoreClosed: Pebble would panic.
+	s.broken = fmt.Errorf("%w: %s", ErrStoreClosed, s.dir)
 	if s.bulk {
 		if err := s.db.Flush(); err != nil {
 			return errors.Join(fmt.Errorf("flush %s: %w", s.dir, err), s.db.Close())
@@ -230,6 +232,9 @@ func (s *Store) Close() error {
 	}
 	return s.db.Close()
 }
+
+// ErrStoreClosed is the error of every access to a store after its Close.
+var ErrStoreClosed = errors.New("projection store closed")
 
 // maxL0AtSwap is the most L0 sublevels a bulk store is closed with, some way
 // below a live store's 12. Up to it the live store compacts them at its pace

@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"errors"
 	"fmt"
 	"testing"
 
@@ -117,5 +118,31 @@ func TestWriteBatchesAreReused(t *testing.T) {
 	s.releaseWriteBatch(wb, db) // as after a swap: the batch of a database s no longer has
 	if got, _ := s.newWriteBatch(); got == wb {
 		t.Error("newWriteBatch reused a batch of another database")
+	}
+}
+
+// A store used after Close (a goroutine still running at shutdown) answers
+// an error; Pebble itself would panic and take the process down.
+func TestAClosedStoreAnswersErrors(t *testing.T) {
+	s, err := OpenStore(t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.FoldVersion(); !errors.Is(err, ErrStoreClosed) {
+		t.Fatalf("FoldVersion after Close: %v, want ErrStoreClosed", err)
+	}
+	if _, err := s.OutboxAfter(0, -1, 10); !errors.Is(err, ErrStoreClosed) {
+		t.Fatalf("OutboxAfter after Close: %v, want ErrStoreClosed", err)
+	}
+	b := newBatch(s, Counts{})
+	b.last = 1
+	if err := b.commit(); !errors.Is(err, ErrStoreClosed) {
+		t.Fatalf("commit after Close: %v, want ErrStoreClosed", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("a second Close: %v", err)
 	}
 }
