@@ -32,10 +32,11 @@ const (
 	// the new fold adds to the past first (backfill.go).
 	HeaderFoldVersion = "Refundledger-Fold-Version"
 	// HeaderBackfill is set on an event a backfill published: the stream
-	// sequence of the callback that made it true. Such an event's
-	// HeaderSourceSeq and HeaderFactIndex repeat the position the backfill
-	// started from, and its HeaderFoldVersion the old version, so that a
-	// relay stopped halfway backfills again instead of resuming inside it.
+	// sequence of the callback that made it true. All but the last of a
+	// backfill's events repeat the place and fold version of the stream's
+	// last event as the backfill last read it, so that a relay stopped
+	// halfway backfills again instead of resuming inside it; the last names
+	// the new version and the last outbox place walked (backfill.go).
 	HeaderBackfill = "Refundledger-Backfill-Source-Seq"
 )
 
