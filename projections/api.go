@@ -25,6 +25,7 @@ type Status struct {
 	Counts        Counts           `json:"counts"`
 	Rebuild       *RebuildProgress `json:"rebuild"` // null unless a rebuild is under way
 	Audit         *AuditProgress   `json:"audit"`   // null unless GET /v1/audit is running
+	Relay         *RelayStatus     `json:"relay"`   // null when this server publishes no events
 }
 
 // AuditProgress is how far a running audit's fold of the stream has got:
@@ -45,6 +46,9 @@ type API struct {
 	// Metrics, when set, writes the metrics of other parts (the ingester)
 	// after the projection's, on GET /metrics.
 	Metrics func(*proto.Metrics)
+	// Relay, when set, is the relay publishing this projection's facts:
+	// GET /v1/status and /metrics show what it did.
+	Relay *Relay
 	// Audit, when set, serves GET /v1/audit: it checks the live projection
 	// against a fresh fold of the stream (see Audit), reporting its fold's
 	// progress to progress (as AuditConfig.Progress), which GET /v1/status
@@ -159,6 +163,10 @@ func (a *API) getStatus(w http.ResponseWriter, r *http.Request) {
 	if last > st.Checkpoint {
 		st.Lag = last - st.Checkpoint
 	}
+	if a.Relay != nil {
+		rs := a.Relay.Status()
+		st.Relay = &rs
+	}
 	proto.WriteJSON(w, http.StatusOK, st)
 }
 
@@ -213,6 +221,9 @@ func (a *API) getMetrics(w http.ResponseWriter, r *http.Request) {
 	var buf bytes.Buffer
 	m := proto.NewMetrics(&buf)
 	a.Projection.WriteMetrics(m, last)
+	if a.Relay != nil {
+		a.Relay.WriteMetrics(m)
+	}
 	if a.Metrics != nil {
 		a.Metrics(m)
 	}

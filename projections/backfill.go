@@ -44,6 +44,8 @@ func (r *Relay) backfill(ctx context.Context, stream jetstream.Stream, store *St
 	started := time.Now()
 	r.Logger.Info("relay: the last event's place is not one to go on from (another fold version, or a backfill past it); publishing what the outbox holds that the events stream does not",
 		"fold_version", version, "last_event_fold_version", pos.foldVersion, "last_event_backfilled_past_its_place", pos.pastPlace)
+	r.backfilling.Store(true)
+	defer r.backfilling.Store(false)
 	b := &backfiller{relay: r, stream: stream, ids: newIDSet(), version: version}
 	if _, err := b.scan(ctx); err != nil {
 		return 0, err
@@ -118,6 +120,7 @@ func (r *Relay) backfill(ctx context.Context, stream jetstream.Stream, store *St
 	}
 	if afterN >= 0 {
 		r.local = &position{seq: afterSeq, n: uint64(afterN)}
+		r.place.Store(afterSeq)
 	}
 	r.backfilled.version, r.backfilled.lastSeq = version, b.last
 	r.Logger.Info("relay: backfill done; publishing in order again",
@@ -193,6 +196,7 @@ func (b *backfiller) publish(ctx context.Context, e *OutboxEntry, last *position
 		if !ack.Duplicate {
 			b.last = ack.Sequence
 			b.published++
+			b.relay.published.Add(1)
 		}
 		return false, nil
 	}

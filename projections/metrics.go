@@ -29,3 +29,16 @@ func (p *Projection) WriteMetrics(m *proto.Metrics, lastSeq uint64) {
 	m.Gauge("refundledger_rebuild_in_progress", "1 while a rebuild runs beside the live projection.", rebuilding)
 	m.Gauge("refundledger_rebuild_checkpoint", "Last stream sequence folded by the running rebuild.", done)
 }
+
+// WriteMetrics writes what the relay did: facts published, the callback it
+// has published up to, and whether it is backfilling.
+func (r *Relay) WriteMetrics(m *proto.Metrics) {
+	st := r.Status()
+	m.Counter("refundledger_relay_published_total", "Facts this relay published to REFUND_EVENTS.", st.Published)
+	m.Gauge("refundledger_relay_position", "Callback (stream sequence) whose facts and all before are in REFUND_EVENTS, as this relay knows it.", float64(st.Position))
+	backfilling := 0.0
+	if st.Backfilling {
+		backfilling = 1
+	}
+	m.Gauge("refundledger_relay_backfilling", "1 while the relay publishes what a new fold version adds to the past.", backfilling)
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -51,6 +52,32 @@ type Relay struct {
 		version int
 		lastSeq uint64
 	}
+
+	// What Status reports, written by the relay's goroutine.
+	published   atomic.Uint64
+	place       atomic.Uint64
+	backfilling atomic.Bool
+}
+
+// RelayStatus is what a relay has done since it started (GET /v1/status,
+// /metrics).
+type RelayStatus struct {
+	// Published counts the facts this relay published (in order and
+	// backfilled; not those another relay or node published).
+	Published uint64 `json:"published"`
+	// Position is the callback (stream sequence) of the last fact this
+	// relay handled: its facts and those before are in REFUND_EVENTS. 0:
+	// none yet.
+	Position uint64 `json:"position"`
+	// Backfilling: it is publishing what a projection of a new fold version
+	// adds to the past (see "Exactly once downstream" in README).
+	Backfilling bool `json:"backfilling"`
+}
+
+// Status returns what the relay has done so far. It is safe to call from
+// any goroutine.
+func (r *Relay) Status() RelayStatus {
+	return RelayStatus{Published: r.published.Load(), Position: r.place.Load(), Backfilling: r.backfilling.Load()}
 }
 
 // position is a place in the outbox: the fact (Seq, N) and the events
@@ -180,11 +207,13 @@ func (r *Relay) publishSome(ctx context.Context, stream jetstream.Stream) (int, 
 			return published, &publishError{fmt.Errorf("relay: publish %s: %w", e.Fact.ID, err)}
 		}
 		r.local = &position{seq: e.Seq, n: uint64(e.N)}
+		r.place.Store(e.Seq)
 		if ack.Duplicate {
 			continue // already in the stream; the stream's last sequence did not move
 		}
 		last = ack.Sequence
 		published++
+		r.published.Add(1)
 	}
 	return published, nil
 }

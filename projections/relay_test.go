@@ -2,6 +2,11 @@ package projections_test
 
 import (
 	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -154,4 +159,64 @@ func (e *env) eventCount() int {
 		return 0
 	}
 	return int(info.State.Msgs)
+}
+
+// A relay says what it did: GET /v1/status and /metrics show it.
+func TestRelayStatus(t *testing.T) {
+	e := mustEnv(t)
+	if _, err := projections.EnsureEventsStream(context.Background(), e.js, 1); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		e.publish(t, variant(t, i, "refundsuccess"))
+	}
+	proj := e.runProjection(t) // caught up
+	outbox, err := proj.Store().Outbox(0, 1_000_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &projections.Relay{JS: e.js, Store: proj.Store, Logger: quiet(), Poll: 5 * time.Millisecond}
+	if got := r.Status(); got != (projections.RelayStatus{}) {
+		t.Fatalf("status before it ran: %+v", got)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	for start := time.Now(); e.eventCount() < len(outbox); time.Sleep(5 * time.Millisecond) {
+		if time.Since(start) > 20*time.Second {
+			t.Fatalf("relay stuck at %d of %d events", e.eventCount(), len(outbox))
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	want := projections.RelayStatus{Published: uint64(len(outbox)), Position: outbox[len(outbox)-1].Seq}
+	if got := r.Status(); got != want {
+		t.Fatalf("status %+v, want %+v", got, want)
+	}
+
+	api := &projections.API{Projection: proj, Logger: quiet(), Relay: r,
+		LastSeq: func(context.Context) (uint64, error) { return e.lastSeq(t), nil }}
+	srv := httptest.NewServer(api.Handler())
+	defer srv.Close()
+	var st projections.Status
+	if code := getJSON(t, srv.URL+"/v1/status", &st); code != http.StatusOK || st.Relay == nil || *st.Relay != want {
+		t.Fatalf("/v1/status: %d, relay %+v, want %+v", code, st.Relay, want)
+	}
+	resp, err := http.Get(srv.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, line := range []string{
+		fmt.Sprintf("refundledger_relay_published_total %d\n", want.Published),
+		fmt.Sprintf("refundledger_relay_position %d\n", want.Position),
+		"refundledger_relay_backfilling 0\n",
+	} {
+		if !strings.Contains(string(body), line) {
+			t.Fatalf("/metrics lacks %q:\n%s", line, body)
+		}
+	}
 }

@@ -72,8 +72,9 @@ func project(ctx context.Context, data, natsURL, adminListen string, replicas in
 		return err
 	}
 	defer proj.Close()
+	relay := &projections.Relay{JS: js, Store: proj.Store, Logger: log}
 	if adminListen != "" {
-		api := &projections.API{Projection: proj, Logger: log, LastSeq: streamLastSeq(stream),
+		api := &projections.API{Projection: proj, Logger: log, LastSeq: streamLastSeq(stream), Relay: relay,
 			Audit: auditor(ctx, js, proj, filepath.Join(data, "pebble.audit"), log)}
 		ln, err := net.Listen("tcp", adminListen)
 		if err != nil {
@@ -89,7 +90,6 @@ func project(ctx context.Context, data, natsURL, adminListen string, replicas in
 	}); err != nil {
 		return err
 	}
-	relay := &projections.Relay{JS: js, Store: proj.Store, Logger: log}
 	fmt.Fprintf(out, "refundledger projecting %s from %s into %s\n", ingest.StreamName, natsURL, filepath.Join(data, "pebble"))
 	bg := runBackground(ctx, proj.Run, relay.Run)
 	select {

@@ -297,6 +297,8 @@ func TestServeEndToEnd(t *testing.T) {
 			`refundledger_ingest_requests_total{outcome="method_not_allowed"} 1`,
 			`refundledger_ingest_requests_total{outcome="too_large"} 1`,
 			`refundledger_projection_lag 0`,
+			fmt.Sprintf(`refundledger_relay_published_total %d`, counts.Counts.Facts),
+			`refundledger_relay_backfilling 0`,
 		} {
 			if code != 200 || !bytes.Contains(body, []byte(line+"\n")) {
 				t.Fatalf("/metrics (%d) lacks %q:\n%s", code, line, body)
