@@ -501,3 +501,46 @@ func TestARelayDoesNotGoOnAfterABackfillThatWentPastItsPlace(t *testing.T) {
 	time.Sleep(300 * time.Millisecond)
 	e.requireEachOnce(t, oldOutbox)
 }
+
+// The upgrade from a relay that set no fold-version header (before
+// Refundledger-Fold-Version existed): a relay of this binary, on a
+// projection of the same facts, compares the ids once, publishes nothing
+// again, and goes on in order with the next callback's facts; the duplicate
+// window is past, so a fact published again would be stored again.
+func TestRelayTakesOverFromEventsWithoutAFoldVersion(t *testing.T) {
+	e := mustEnv(t)
+	if _, err := projections.EnsureEventsStream(context.Background(), e.js, 1); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 8 {
+		e.publish(t, variant(t, i, []string{"refundsuccess", "waitselleragree"}[i%2]))
+	}
+	store, outbox := e.projectAll(t)
+	for _, o := range outbox { // as the relay before the header published them
+		m := nats.NewMsg(projections.EventSubject(o.Fact))
+		m.Data = []byte(mustJSON(t, o.Fact))
+		m.Header.Set(jetstream.MsgIDHeader, o.Fact.ID)
+		m.Header.Set(projections.HeaderSourceSeq, strconv.FormatUint(o.Seq, 10))
+		m.Header.Set(projections.HeaderFactIndex, strconv.Itoa(o.N))
+		if _, err := e.js.PublishMsg(context.Background(), m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.shortDedupWindow(t)
+	e.publish(t, variant(t, 50, "refundsuccess"))
+	e.project(t, store)
+	all, err := store.Outbox(0, 1_000_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) <= len(outbox) {
+		t.Fatal("the new callback made no fact")
+	}
+	stop := e.startRelay(t, store)
+	e.waitEvents(t, len(all))
+	stop()
+	e.requireEachOnce(t, all)
+	if n := e.eventCount(); n != len(all) {
+		t.Fatalf("%d events for %d facts", n, len(all))
+	}
+}
