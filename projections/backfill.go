@@ -3,7 +3,6 @@ package projections
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"hash/maphash"
 	"strconv"
@@ -271,38 +270,37 @@ func scanEventIDs(ctx context.Context, stream jetstream.Stream, ids *idSet, afte
 	if err != nil {
 		return after, -1, natsErr(fmt.Errorf("relay: backfill: read events: %w", err))
 	}
+	// One pull subscription for the whole read: a Fetch per batch would
+	// make the ordered consumer recreate its server-side consumer each time.
+	it, err := cons.Messages(jetstream.PullMaxMessages(1000), jetstream.PullHeartbeat(ConsumerHeartbeat))
+	if err != nil {
+		return after, -1, natsErr(fmt.Errorf("relay: backfill: read events: %w", err))
+	}
+	defer it.Stop()
+	defer context.AfterFunc(ctx, it.Stop)() // Next has no context
 	seq, newest := after, -1
 	for seq < target {
-		// Asked for no more than are left, a fetch ends as soon as they came
-		// (the stream denies deletes: its sequences have no gaps).
-		batch, err := cons.Fetch(int(min(1000, target-seq)), jetstream.FetchMaxWait(5*time.Second))
+		msg, err := it.Next()
 		if err != nil {
+			if ctx.Err() != nil {
+				return after, -1, ctx.Err()
+			}
 			return after, -1, natsErr(fmt.Errorf("relay: backfill: read events: %w", err))
 		}
-		got := 0
-		for msg := range batch.Messages() {
-			got++
-			meta, err := msg.Metadata()
-			if err != nil {
-				return after, -1, fmt.Errorf("relay: backfill: event metadata: %w", err)
-			}
-			seq = meta.Sequence.Stream
-			h := msg.Headers()
-			ids.add(h.Get(jetstream.MsgIDHeader))
-			newest, _ = strconv.Atoi(h.Get(HeaderFoldVersion))
-			*head = eventPlace{seq: h.Get(HeaderSourceSeq), n: h.Get(HeaderFactIndex), version: h.Get(HeaderFoldVersion),
-				past: pastPlace(h.Get(HeaderSourceSeq), h.Get(HeaderBackfill))}
-			for _, k := range []string{HeaderSourceSeq, HeaderBackfill} {
-				if s, err := strconv.ParseUint(h.Get(k), 10, 64); err == nil && s > *frontier {
-					*frontier = s
-				}
-			}
+		meta, err := msg.Metadata()
+		if err != nil {
+			return after, -1, fmt.Errorf("relay: backfill: event metadata: %w", err)
 		}
-		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) {
-			return after, -1, natsErr(fmt.Errorf("relay: backfill: read events: %w", err))
-		}
-		if got == 0 && ctx.Err() != nil {
-			return after, -1, ctx.Err()
+		seq = meta.Sequence.Stream
+		h := msg.Headers()
+		ids.add(h.Get(jetstream.MsgIDHeader))
+		newest, _ = strconv.Atoi(h.Get(HeaderFoldVersion))
+		*head = eventPlace{seq: h.Get(HeaderSourceSeq), n: h.Get(HeaderFactIndex), version: h.Get(HeaderFoldVersion),
+			past: pastPlace(h.Get(HeaderSourceSeq), h.Get(HeaderBackfill))}
+		for _, k := range []string{HeaderSourceSeq, HeaderBackfill} {
+			if s, err := strconv.ParseUint(h.Get(k), 10, 64); err == nil && s > *frontier {
+				*frontier = s
+			}
 		}
 	}
 	return seq, newest, nil
