@@ -86,6 +86,12 @@ func (r *Relay) backfill(ctx context.Context, stream jetstream.Stream, store *St
 			if pending == nil {
 				break
 			}
+			// The last event names this version and a place in this
+			// outbox's numbering: not if a rebuild swapped the store
+			// during the walk (the relay backfills again, by ids).
+			if v, err := store.FoldVersion(); err != nil || v != version {
+				return b.published, err
+			}
 			b.covered = cp
 			done, err := b.publish(ctx, pending, &position{seq: afterSeq, n: uint64(afterN), foldVersion: version})
 			if done || err != nil {

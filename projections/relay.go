@@ -164,6 +164,11 @@ func (r *Relay) publishSome(ctx context.Context, stream jetstream.Stream) (int, 
 	if err != nil {
 		return 0, fmt.Errorf("relay: %w", err)
 	}
+	if version == 0 {
+		// Nothing folded yet, so nothing to publish; and an event must not
+		// name fold version 0 (which every relay would take for another).
+		return 0, nil
+	}
 	// The place of an event of another fold version is in another
 	// numbering of the outbox, and a relay of that fold (a rolling upgrade)
 	// may publish after this one's backfill; a backfill stopped halfway may
@@ -183,6 +188,12 @@ func (r *Relay) publishSome(ctx context.Context, stream jetstream.Stream) (int, 
 	}
 	entries, err := store.OutboxAfter(afterSeq, afterN, r.Batch)
 	if err != nil {
+		return 0, err
+	}
+	// A rebuild may have swapped the store in between: its outbox is
+	// numbered otherwise, and its facts must not go out under the old
+	// version at the old place. Read again next time.
+	if v, err := store.FoldVersion(); err != nil || v != version {
 		return 0, err
 	}
 	published := 0
