@@ -196,6 +196,12 @@ func (r *Relay) publishSome(ctx context.Context, stream jetstream.Stream) (int, 
 	if v, err := store.FoldVersion(); err != nil || v != version {
 		return 0, err
 	}
+	// Position names a callback once all its facts are handled: the last
+	// one handled is, when the outbox holds nothing after it but facts of
+	// later callbacks.
+	if l := r.local; l != nil && l.seq > r.place.Load() && (len(entries) == 0 || entries[0].Seq != l.seq) {
+		r.place.Store(l.seq)
+	}
 	published := 0
 	last := pos.lastSeq
 	for i := range entries {
@@ -218,7 +224,9 @@ func (r *Relay) publishSome(ctx context.Context, stream jetstream.Stream) (int, 
 			return published, &publishError{fmt.Errorf("relay: publish %s: %w", e.Fact.ID, err)}
 		}
 		r.local = &position{seq: e.Seq, n: uint64(e.N)}
-		r.place.Store(e.Seq)
+		if next := i + 1; next < len(entries) && entries[next].Seq != e.Seq || next == len(entries) && len(entries) < r.Batch {
+			r.place.Store(e.Seq)
+		}
 		if ack.Duplicate {
 			continue // already in the stream; the stream's last sequence did not move
 		}

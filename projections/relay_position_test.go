@@ -1,0 +1,59 @@
+package projections_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"refundledger/projections"
+)
+
+// A relay's Position says every fact of that callback and those before is
+// in REFUND_EVENTS: not while a publish fails halfway through a callback's
+// facts (here the stream refuses more messages after its first fact).
+func TestRelayPositionIsNotACallbackHalfPublished(t *testing.T) {
+	e := mustEnv(t)
+	for i := range 3 {
+		e.publish(t, variant(t, i, "refundsuccess"))
+	}
+	proj := e.runProjection(t)
+	outbox, err := proj.Store().Outbox(0, 1_000_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The first fact of the first callback with more than one.
+	first := -1
+	for i := 0; i+1 < len(outbox); i++ {
+		if outbox[i].Seq == outbox[i+1].Seq && outbox[i].N == 0 {
+			first = i
+			break
+		}
+	}
+	if first < 0 {
+		t.Fatalf("no callback with two facts in %+v", outbox)
+	}
+	cfg := projections.EventsStreamConfig(1)
+	cfg.MaxMsgs, cfg.Discard = int64(first+1), jetstream.DiscardNew
+	if _, err := e.js.CreateStream(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	r := &projections.Relay{JS: e.js, Store: proj.Store, Logger: quiet(), Poll: 5 * time.Millisecond}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	for start := time.Now(); e.eventCount() < first+1; time.Sleep(5 * time.Millisecond) {
+		if time.Since(start) > 20*time.Second {
+			t.Fatalf("relay stuck at %d of %d events", e.eventCount(), first+1)
+		}
+	}
+	time.Sleep(50 * time.Millisecond) // it tries the next fact, and fails
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got := r.Status().Position; got >= outbox[first].Seq {
+		t.Fatalf("position %d, but callback %d has only %d of its facts in REFUND_EVENTS", got, outbox[first].Seq, 1)
+	}
+}
