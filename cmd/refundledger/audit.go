@@ -110,7 +110,8 @@ func auditAdmin(ctx context.Context, admin string, timeout time.Duration, errOut
 		case <-tick.C:
 			var st projections.Status
 			if adminGet(ctx, admin, "/v1/status", auditStatusEvery, &st) == nil && st.Audit != nil && st.Audit.Total > 0 {
-				elapsed := max(time.Since(st.Audit.StartedAt).Seconds(), 1e-3)
+				// Timed from here: the service's clock may not be this one.
+				elapsed := max(time.Since(start).Seconds(), 1e-3)
 				bar.update(st.Audit.Folded, st.Audit.Total, float64(st.Audit.Folded)/elapsed, false)
 			}
 		}

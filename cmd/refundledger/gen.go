@@ -148,7 +148,7 @@ func genPost(ctx context.Context, url string, opts simulate.Options, concurrency
 			}
 		}
 	}()
-	st, err := simulate.Post(ctx, url, opts, concurrency, func(done int64) { answered.Store(max(answered.Load(), done)) })
+	st, err := simulate.Post(ctx, url, opts, concurrency, func(done int64) { raiseTo(&answered, done) })
 	close(stopBar)
 	<-barStopped
 	if err == nil {
@@ -171,4 +171,15 @@ func genPost(ctx context.Context, url string, opts simulate.Options, concurrency
 		err = fmt.Errorf("%d callbacks were not answered 200", st.Rejected+st.Errors)
 	}
 	return err
+}
+
+// raiseTo sets v to n unless it already holds more: the posting goroutines
+// report their counts in any order, and the bar must not step back.
+func raiseTo(v *atomic.Int64, n int64) {
+	for {
+		old := v.Load()
+		if n <= old || v.CompareAndSwap(old, n) {
+			return
+		}
+	}
 }
