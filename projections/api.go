@@ -55,8 +55,13 @@ type API struct {
 	// shows. One runs at a time.
 	Audit func(ctx context.Context, progress func(folded, total uint64)) (AuditReport, error)
 
-	auditing      sync.Mutex
-	auditProgress atomic.Pointer[AuditProgress]
+	// AuditEvents, when set, serves GET /v1/audit/events: REFUND_EVENTS
+	// checked against the outbox (see AuditEvents). One runs at a time.
+	AuditEvents func(context.Context) (EventsReport, error)
+
+	auditing       sync.Mutex
+	auditProgress  atomic.Pointer[AuditProgress]
+	auditingEvents sync.Mutex
 }
 
 // Handler returns the admin routes:
@@ -68,6 +73,7 @@ type API struct {
 //	GET /v1/status
 //	GET /v1/report   refunds and money by platform and phase, anomalies
 //	GET /v1/audit    the projection checked against a fresh fold of the stream
+//	GET /v1/audit/events  REFUND_EVENTS checked against the outbox
 //	GET /healthz   the process serves
 //	GET /readyz    the stream is reachable and no rebuild is under way
 //	GET /metrics   Prometheus text format
@@ -80,6 +86,7 @@ func (a *API) Handler() http.Handler {
 	mux.HandleFunc("GET /v1/status", a.getStatus)
 	mux.HandleFunc("GET /v1/report", a.getReport)
 	mux.HandleFunc("GET /v1/audit", a.getAudit)
+	mux.HandleFunc("GET /v1/audit/events", a.getAuditEvents)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		proto.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -173,6 +180,23 @@ func (a *API) getStatus(w http.ResponseWriter, r *http.Request) {
 func (a *API) getReport(w http.ResponseWriter, r *http.Request) {
 	rep, err := a.Projection.Store().Report()
 	if a.fail(w, err, "report") {
+		return
+	}
+	proto.WriteJSON(w, http.StatusOK, rep)
+}
+
+func (a *API) getAuditEvents(w http.ResponseWriter, r *http.Request) {
+	if a.AuditEvents == nil {
+		proto.WriteError(w, http.StatusNotFound, proto.CodeNotFound, "this server does not audit events")
+		return
+	}
+	if !a.auditingEvents.TryLock() {
+		proto.WriteError(w, http.StatusConflict, proto.CodeConflict, "an audit of the events is already running")
+		return
+	}
+	defer a.auditingEvents.Unlock()
+	rep, err := a.AuditEvents(r.Context())
+	if a.fail(w, err, "audit events") {
 		return
 	}
 	proto.WriteJSON(w, http.StatusOK, rep)

@@ -260,13 +260,46 @@ func (b *backfiller) scan(ctx context.Context) (int, error) {
 // event there, whose place it puts in *head; -1 when there was nothing to
 // read.
 func scanEventIDs(ctx context.Context, stream jetstream.Stream, ids *idSet, after uint64, frontier *uint64, head *eventPlace) (uint64, int, error) {
+	newest := -1
+	seq, err := readEventHeaders(ctx, stream, after, func(_ uint64, h nats.Header) {
+		ids.add(h.Get(jetstream.MsgIDHeader))
+		newest, _ = strconv.Atoi(h.Get(HeaderFoldVersion))
+		*head = eventPlace{seq: h.Get(HeaderSourceSeq), n: h.Get(HeaderFactIndex), version: h.Get(HeaderFoldVersion),
+			past: pastPlace(h.Get(HeaderSourceSeq), h.Get(HeaderBackfill))}
+		if s := eventCallback(h); s > *frontier {
+			*frontier = s
+		}
+	})
+	if err != nil {
+		return after, -1, err
+	}
+	return seq, newest, nil
+}
+
+// eventCallback is the largest callback sequence an event names
+// (HeaderSourceSeq, HeaderBackfill); 0 when it names none.
+func eventCallback(h nats.Header) uint64 {
+	var max uint64
+	for _, k := range []string{HeaderSourceSeq, HeaderBackfill} {
+		if s, err := strconv.ParseUint(h.Get(k), 10, 64); err == nil && s > max {
+			max = s
+		}
+	}
+	return max
+}
+
+// readEventHeaders calls fn with the stream sequence and headers of every
+// event after stream sequence after, up to the stream's last sequence when
+// it starts, in order, reading headers only. It returns the last sequence
+// read (after when there was nothing).
+func readEventHeaders(ctx context.Context, stream jetstream.Stream, after uint64, fn func(seq uint64, h nats.Header)) (uint64, error) {
 	info, err := stream.Info(ctx)
 	if err != nil {
-		return after, -1, natsErr(fmt.Errorf("relay: backfill: stream info: %w", err))
+		return after, natsErr(fmt.Errorf("events: stream info: %w", err))
 	}
 	target := info.State.LastSeq
 	if target <= after {
-		return after, -1, nil
+		return after, nil
 	}
 	cfg := jetstream.OrderedConsumerConfig{HeadersOnly: true, DeliverPolicy: jetstream.DeliverAllPolicy}
 	if after > 0 {
@@ -274,42 +307,33 @@ func scanEventIDs(ctx context.Context, stream jetstream.Stream, ids *idSet, afte
 	}
 	cons, err := stream.OrderedConsumer(ctx, cfg)
 	if err != nil {
-		return after, -1, natsErr(fmt.Errorf("relay: backfill: read events: %w", err))
+		return after, natsErr(fmt.Errorf("events: read: %w", err))
 	}
 	// One pull subscription for the whole read: a Fetch per batch would
 	// make the ordered consumer recreate its server-side consumer each time.
 	it, err := cons.Messages(jetstream.PullMaxMessages(1000), jetstream.PullHeartbeat(ConsumerHeartbeat))
 	if err != nil {
-		return after, -1, natsErr(fmt.Errorf("relay: backfill: read events: %w", err))
+		return after, natsErr(fmt.Errorf("events: read: %w", err))
 	}
 	defer it.Stop()
 	defer context.AfterFunc(ctx, it.Stop)() // Next has no context
-	seq, newest := after, -1
+	seq := after
 	for seq < target {
 		msg, err := it.Next()
 		if err != nil {
 			if ctx.Err() != nil {
-				return after, -1, ctx.Err()
+				return after, ctx.Err()
 			}
-			return after, -1, natsErr(fmt.Errorf("relay: backfill: read events: %w", err))
+			return after, natsErr(fmt.Errorf("events: read: %w", err))
 		}
 		meta, err := msg.Metadata()
 		if err != nil {
-			return after, -1, fmt.Errorf("relay: backfill: event metadata: %w", err)
+			return after, fmt.Errorf("events: metadata: %w", err)
 		}
 		seq = meta.Sequence.Stream
-		h := msg.Headers()
-		ids.add(h.Get(jetstream.MsgIDHeader))
-		newest, _ = strconv.Atoi(h.Get(HeaderFoldVersion))
-		*head = eventPlace{seq: h.Get(HeaderSourceSeq), n: h.Get(HeaderFactIndex), version: h.Get(HeaderFoldVersion),
-			past: pastPlace(h.Get(HeaderSourceSeq), h.Get(HeaderBackfill))}
-		for _, k := range []string{HeaderSourceSeq, HeaderBackfill} {
-			if s, err := strconv.ParseUint(h.Get(k), 10, 64); err == nil && s > *frontier {
-				*frontier = s
-			}
-		}
+		fn(seq, msg.Headers())
 	}
-	return seq, newest, nil
+	return seq, nil
 }
 
 // idSet is a set of fact ids, kept as 128-bit hashes: a million ids take

@@ -23,8 +23,13 @@ import (
 // errAuditFailed makes `audit` exit non-zero when it found differences.
 var errAuditFailed = errors.New("the projection differs from the fold of the stream")
 
+// errEventsAuditFailed makes `audit --events` exit non-zero when a fact is
+// missing from REFUND_EVENTS or there twice.
+var errEventsAuditFailed = errors.New("REFUND_EVENTS lacks facts of the outbox, or holds one twice")
+
 func auditCmd() *cobra.Command {
 	var admin, data string
+	var events bool
 	var timeout time.Duration
 	cmd := &cobra.Command{
 		Use:   "audit",
@@ -34,6 +39,12 @@ checkpoint, into a scratch directory, and compare every key and value with the
 live projection (invariant 2 of the design). Exits 1 when anything differs,
 2 when the audit could not be made (no service, no data, stopped).
 
+With --events the service checks what downstream services were given
+instead: the fact id of every event in REFUND_EVENTS against its outbox. A
+fact of a callback the events reach but missing from them, or published
+twice, exits 1; facts of later callbacks are pending (the relay is behind),
+and events of facts the fold no longer derives are counted, not errors.
+
 By default the running service does it (GET /v1/audit on --admin), beside its
 live work, and answers when it is done; meanwhile its progress (GET
 /v1/status) is shown. With --data the service must be stopped: the audit
@@ -41,6 +52,20 @@ reads DATA/nats and DATA/pebble itself. Either way the progress of the fold
 is on stderr (a bar on a terminal, plain lines otherwise).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if events {
+				if data != "" {
+					return troubleError{errors.New("--events asks the running service (--admin); it does not read --data")}
+				}
+				var rep projections.EventsReport
+				if err := adminGet(cmd.Context(), admin, "/v1/audit/events", timeout, &rep); err != nil {
+					return troubleError{err}
+				}
+				printEventsAudit(cmd.OutOrStdout(), rep)
+				if !rep.OK {
+					return errEventsAuditFailed
+				}
+				return nil
+			}
 			var rep projections.AuditReport
 			var err error
 			if data != "" {
@@ -63,6 +88,7 @@ is on stderr (a bar on a terminal, plain lines otherwise).`,
 	}
 	cmd.Flags().StringVar(&admin, "admin", defaultAdmin, "admin address of the running service")
 	cmd.Flags().StringVar(&data, "data", "", "audit this data directory offline instead (the service must be stopped)")
+	cmd.Flags().BoolVar(&events, "events", false, "check REFUND_EVENTS against the outbox instead: every fact published, none twice")
 	cmd.Flags().DurationVar(&timeout, "timeout", 30*time.Minute, "how long to wait for the service's audit")
 	return cmd
 }
@@ -78,6 +104,54 @@ func auditor(life context.Context, js jetstream.JetStream, proj *projections.Pro
 		defer context.AfterFunc(life, cancel)()
 		return projections.Audit(ctx, proj.Store(), projections.AuditConfig{JS: js, Stream: ingest.StreamName, Scratch: scratch, Logger: log,
 			Progress: progress})
+	}
+}
+
+// eventsAuditor returns the audit of REFUND_EVENTS the admin API serves.
+func eventsAuditor(js jetstream.JetStream, proj *projections.Projection) func(context.Context) (projections.EventsReport, error) {
+	return func(ctx context.Context) (projections.EventsReport, error) {
+		stream, err := js.Stream(ctx, projections.EventsStream)
+		if err != nil {
+			return projections.EventsReport{}, fmt.Errorf("stream %s: %w", projections.EventsStream, err)
+		}
+		return projections.AuditEvents(ctx, proj.Store(), stream, 0)
+	}
+}
+
+func printEventsAudit(w io.Writer, rep projections.EventsReport) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, row := range []struct {
+		what string
+		n    uint64
+	}{
+		{"events read", uint64(rep.Events)},
+		{"last callback they reach", rep.Reached},
+		{"facts up to it", uint64(rep.Facts)},
+		{"facts of later callbacks (not yet published)", uint64(rep.Pending)},
+		{"missing", uint64(rep.Missing)},
+		{"published more than once", uint64(rep.Repeated)},
+		{"events of facts no longer derived", uint64(rep.Unknown)},
+	} {
+		fmt.Fprintf(tw, "%s\t%s\n", row.what, fmtCount(row.n))
+	}
+	tw.Flush()
+	if rep.OK {
+		fmt.Fprintln(w, "OK: REFUND_EVENTS holds every fact of the outbox it has reached, each once")
+		return
+	}
+	fmt.Fprintln(w)
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "PROBLEM\tFACT\tCALLBACK")
+	for _, d := range rep.Examples {
+		seq := ""
+		if d.Seq != 0 {
+			seq = fmtCount(d.Seq)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", d.Problem, cell(d.FactID), seq)
+	}
+	tw.Flush()
+	if n := rep.Missing + rep.Repeated; n > len(rep.Examples) {
+		fmt.Fprintf(w, "(%s more not listed)\n", fmtCount(uint64(n-len(rep.Examples))))
 	}
 }
 

@@ -75,7 +75,7 @@ func project(ctx context.Context, data, natsURL, adminListen string, replicas in
 	relay := &projections.Relay{JS: js, Store: proj.Store, Logger: log}
 	if adminListen != "" {
 		api := &projections.API{Projection: proj, Logger: log, LastSeq: streamLastSeq(stream), Relay: relay,
-			Audit: auditor(ctx, js, proj, filepath.Join(data, "pebble.audit"), log)}
+			AuditEvents: eventsAuditor(js, proj), Audit: auditor(ctx, js, proj, filepath.Join(data, "pebble.audit"), log)}
 		ln, err := net.Listen("tcp", adminListen)
 		if err != nil {
 			return fmt.Errorf("admin listener: %w", err)

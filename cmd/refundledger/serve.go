@@ -148,7 +148,7 @@ func serve(ctx context.Context, f serveFlags, log *slog.Logger, out interface{ W
 	mux.Handle("/callbacks/xportcn", h)
 	cbSrv := ingest.NewHTTPServer(f.listen, mux)
 	api := &projections.API{Projection: proj, Logger: log, LastSeq: streamLastSeq(stream), Metrics: ingestMetrics(h), Relay: relay,
-		Audit: auditor(ctx, js, proj, filepath.Join(f.data, "pebble.audit"), log)}
+		AuditEvents: eventsAuditor(js, proj), Audit: auditor(ctx, js, proj, filepath.Join(f.data, "pebble.audit"), log)}
 	adminSrv := &http.Server{Addr: f.adminListen, Handler: api.Handler(), ReadHeaderTimeout: 5 * time.Second}
 
 	cbLn, err := net.Listen("tcp", f.listen)

@@ -330,6 +330,8 @@ func TestServeEndToEnd(t *testing.T) {
 		requireLines(run("show", "order", "1688", "3305075341149134260", "--admin", s.admin),
 			`status\s+CANCEL`, `totals\s+100\.00 CNY = products 95\.00 \+ shipping 5\.00`, `PRICE HISTORY`)
 		requireLines(run("report", "--admin", s.admin), `1688\s+succeeded\s+2\s+2\s+167\.01`, `total\s+2\s+167\.01`)
+		requireLines(run("audit", "--events", "--admin", s.admin), `(?m)^missing\s+0$`,
+			`(?m)^published more than once\s+0$`, `OK: REFUND_EVENTS holds every fact`)
 		requireLines(run("audit", "--admin", s.admin), `differences\s+0`, `OK: the projection equals`,
 			`(?m)^audit\s+100\.0%\s+\d+ / \d+ msgs`)
 		out := run("replay", "--nats", s.nats, "--order", "3305075341149134260")
