@@ -47,30 +47,8 @@ func (e *env) eventHeaders(t testing.TB) []map[string]string {
 // racing through the backfill, and a relay started again publishes nothing.
 func TestRelayBackfillsWhatANewFoldAdds(t *testing.T) {
 	e := mustEnv(t)
-	if _, err := projections.EnsureEventsStream(context.Background(), e.js, 1); err != nil {
-		t.Fatal(err)
-	}
-	for i := range 20 {
-		e.publish(t, variant(t, i, []string{"refundsuccess", "waitselleragree"}[i%2]))
-	}
-	for _, name := range []string{"1688-order-create.json", "1688-order-pay-success.json"} {
-		e.publish(t, fixture(t, name))
-	}
-
 	// The old fold: no posting facts, and another version.
-	old, _ := e.projectAll(t)
-	oldVersion := strconv.Itoa(ledger.FoldVersion - 1)
-	if err := old.SetFoldVersion(oldVersion); err != nil {
-		t.Fatal(err)
-	}
-	if err := old.DropOutboxFacts(func(f ledger.Fact) bool { return f.Kind == ledger.FactPostingBooked }); err != nil {
-		t.Fatal(err)
-	}
-	oldOutbox, err := old.Outbox(0, 1_000_000)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.relayUntil(t, old, len(oldOutbox), 1)
+	_, oldVersion, oldOutbox := e.oldFoldPublished(t)
 	for i, h := range e.eventHeaders(t) {
 		if h[projections.HeaderFoldVersion] != oldVersion {
 			t.Fatalf("event %d (%s) has fold version %q, want %s", i, h[jetstream.MsgIDHeader], h[projections.HeaderFoldVersion], oldVersion)
@@ -275,6 +253,16 @@ func (e *env) waitEvents(t *testing.T, want int) {
 	time.Sleep(200 * time.Millisecond)
 }
 
+// requireExactly fails unless the events stream holds each fact of outbox
+// once and nothing else.
+func (e *env) requireExactly(t *testing.T, outbox []projections.OutboxEntry) {
+	t.Helper()
+	e.requireEachOnce(t, outbox)
+	if got := e.eventCount(); got != len(outbox) {
+		t.Fatalf("%d events for the %d facts of the outbox", got, len(outbox))
+	}
+}
+
 // requireEachOnce fails when an event repeats a fact id, or when a fact of
 // outbox was never published.
 func (e *env) requireEachOnce(t *testing.T, outbox []projections.OutboxEntry) {
@@ -316,10 +304,7 @@ func TestBackfillWaitsForTheProjectionToReachWhatWasPublished(t *testing.T) {
 	}
 	e.waitEvents(t, len(want))
 	stop()
-	e.requireEachOnce(t, want)
-	if got := e.eventCount(); got != len(want) {
-		t.Fatalf("%d events for the %d facts of the new outbox", got, len(want))
-	}
+	e.requireExactly(t, want)
 }
 
 // While a relay backfills, relays of the old fold still publish in order
@@ -441,10 +426,7 @@ func TestAfterItsBackfillARelayTrustsNoPlaceOfAnotherFold(t *testing.T) {
 	}
 	time.Sleep(200 * time.Millisecond)
 	stop()
-	e.requireEachOnce(t, want)
-	if got := e.eventCount(); got != len(want) {
-		t.Fatalf("%d events for the %d facts of the new outbox", got, len(want))
-	}
+	e.requireExactly(t, want)
 }
 
 // A backfill walks the callbacks its projection has folded, which may be
@@ -539,8 +521,5 @@ func TestRelayTakesOverFromEventsWithoutAFoldVersion(t *testing.T) {
 	stop := e.startRelay(t, store)
 	e.waitEvents(t, len(all))
 	stop()
-	e.requireEachOnce(t, all)
-	if n := e.eventCount(); n != len(all) {
-		t.Fatalf("%d events for %d facts", n, len(all))
-	}
+	e.requireExactly(t, all)
 }
