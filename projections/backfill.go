@@ -3,11 +3,13 @@ package projections
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash/maphash"
 	"strconv"
 	"time"
 
+	"github.com/cockroachdb/pebble/v2"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -34,11 +36,11 @@ import (
 // outbox entry walked: once it is in the stream, relays publish in order
 // after it. So the walk ends only once the projection has folded every
 // callback an event names: a projection behind them waits. (When nothing is
-// missing there is no last one, and a relay started again compares once
-// more, until a fact is published in order.) Publishes expect the stream's
-// last sequence, as in order: when another relay published in between, its
-// ids are read and the walk goes on, unless that relay already publishes
-// with this fold version (its backfill is done).
+// missing there is no last one: the store's backfillMark says where the
+// walk ended, for a relay started again.) Publishes expect the stream's last
+// sequence, as in order: when another relay published in between, its ids
+// are read and the walk goes on, unless that relay already publishes with
+// this fold version (its backfill is done).
 func (r *Relay) backfill(ctx context.Context, stream jetstream.Stream, store *Store, version int, pos position) (int, error) {
 	started := time.Now()
 	r.Logger.Info("relay: the last event's place is not one to go on from (another fold version, or a backfill past it); publishing what the outbox holds that the events stream does not",
@@ -128,9 +130,81 @@ func (r *Relay) backfill(ctx context.Context, stream jetstream.Stream, store *St
 		r.place.Store(afterSeq)
 	}
 	r.backfilled.version, r.backfilled.lastSeq = version, b.last
+	mark := backfillMark{FoldVersion: version, EventsLastSeq: b.last}
+	if afterN >= 0 {
+		mark.Walked, mark.Seq, mark.N = true, afterSeq, uint64(afterN)
+	}
+	if err := store.setBackfillMark(mark); err != nil {
+		r.Logger.Warn("relay: could not record where the backfill ended; a relay started again on this store compares the ids again", "err", err)
+	}
 	r.Logger.Info("relay: backfill done; publishing in order again",
 		"published", b.published, "facts_checked", walked, "events_read", b.scanned, "took", time.Since(started).Round(time.Millisecond))
 	return b.published, nil
+}
+
+// backfillMark is where a relay's backfill on a store left the events
+// stream: the fold version it backfilled for, the stream's last sequence
+// then, and the last outbox entry it walked (Walked false: the outbox held
+// nothing). A backfill that found nothing missing publishes no event, so the
+// stream's last event still names another fold version; without the mark a
+// relay started again would read every event's id once more, at every start,
+// until a fact is published in order. With it, a relay that finds the
+// stream's last sequence unchanged goes on from where the backfill ended
+// (resumeBackfilled). The store keeps it beside the projection (audit leaves
+// it out); a rebuilt store starts without one, and its relay compares once.
+type backfillMark struct {
+	FoldVersion   int    `json:"foldVersion"`
+	EventsLastSeq uint64 `json:"eventsLastSeq"`
+	Walked        bool   `json:"walked"`
+	Seq           uint64 `json:"seq"`
+	N             uint64 `json:"n"`
+}
+
+// setBackfillMark records m. It is not synced: a mark lost in a crash costs
+// one more comparison of the ids, nothing else.
+func (s *Store) setBackfillMark(m backfillMark) error {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.broken != nil {
+		return s.broken
+	}
+	return s.db.Set(keyBackfilled, b, pebble.NoSync)
+}
+
+// backfillMark returns the mark of the last backfill on the store; ok is
+// false when there is none.
+func (s *Store) backfillMark() (m backfillMark, ok bool, err error) {
+	err = s.getJSON(keyBackfilled, &m)
+	if errors.Is(err, ErrNotFound) {
+		return m, false, nil
+	}
+	return m, err == nil, err
+}
+
+// resumeBackfilled takes the relay up where a backfill on store left the
+// events stream, when nothing was published since (see backfillMark), and
+// reports whether it did.
+func (r *Relay) resumeBackfilled(store *Store, version int, pos position) bool {
+	m, ok, err := store.backfillMark()
+	if err != nil {
+		r.Logger.Warn("relay: could not read where the last backfill ended; comparing the ids again", "err", err)
+		return false
+	}
+	if !ok || m.FoldVersion != version || m.EventsLastSeq != pos.lastSeq {
+		return false
+	}
+	r.backfilled.version, r.backfilled.lastSeq = version, pos.lastSeq
+	if m.Walked {
+		r.local = &position{seq: m.Seq, n: m.N}
+		r.place.Store(m.Seq)
+	}
+	r.Logger.Info("relay: the events stream is as the last backfill on this store left it; publishing in order",
+		"fold_version", version, "events_last_seq", pos.lastSeq)
+	return true
 }
 
 // backfiller is the state of one backfill.

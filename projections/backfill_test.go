@@ -1,8 +1,12 @@
 package projections_test
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"strconv"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -522,4 +526,118 @@ func TestRelayTakesOverFromEventsWithoutAFoldVersion(t *testing.T) {
 	e.waitEvents(t, len(all))
 	stop()
 	e.requireExactly(t, all)
+}
+
+// A backfill that finds nothing missing publishes no event, so the stream's
+// last event still names the old fold version. A relay started again on the
+// same store (the service restarted) goes on from where that backfill ended
+// instead of reading every event's id again, and publishes what comes after
+// in order, once. The mark it keeps for that is the relay's: an audit of the
+// store still finds it equal to a fresh fold.
+func TestARelayStartedAgainDoesNotRepeatABackfillThatFoundNothingMissing(t *testing.T) {
+	e := mustEnv(t)
+	if _, err := projections.EnsureEventsStream(context.Background(), e.js, 1); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 8 {
+		e.publish(t, variant(t, i, []string{"refundsuccess", "waitselleragree"}[i%2]))
+	}
+	store, outbox := e.projectAll(t)
+	// The events as a relay of the previous fold version published them:
+	// the same facts, which the new fold derives too.
+	if err := store.SetFoldVersion(strconv.Itoa(ledger.FoldVersion - 1)); err != nil {
+		t.Fatal(err)
+	}
+	e.relayUntil(t, store, len(outbox), 1)
+	if err := store.SetFoldVersion(strconv.Itoa(ledger.FoldVersion)); err != nil {
+		t.Fatal(err)
+	}
+
+	const compares, resumes = "relay: the last event's place is not one to go on from", "relay: the events stream is as the last backfill"
+	first := &syncLog{}
+	stop := e.startRelayLogging(t, store, first)
+	first.waitFor(t, "relay: backfill done")
+	stop()
+	if n := first.count(compares); n != 1 {
+		t.Fatalf("the first relay compared the ids %d times, want once:\n%s", n, first)
+	}
+	e.requireExactly(t, outbox) // nothing was missing, nothing published
+
+	again := &syncLog{}
+	stop = e.startRelayLogging(t, store, again)
+	defer func() { stop() }()
+	again.waitFor(t, resumes)
+	time.Sleep(100 * time.Millisecond) // 20 polls
+	if n := again.count(compares); n != 0 {
+		t.Fatalf("a relay started again compared the ids once more:\n%s", again)
+	}
+
+	// It goes on in order from where the backfill ended: the next callback's
+	// facts, each once, and nothing of the past again.
+	e.shortDedupWindow(t)
+	e.publish(t, variant(t, 50, "refundsuccess"))
+	e.project(t, store)
+	all, err := store.Outbox(0, 1_000_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) <= len(outbox) {
+		t.Fatal("the new callback made no fact")
+	}
+	e.waitEvents(t, len(all))
+	stop()
+	stop = func() {}
+	e.requireExactly(t, all)
+
+	rep, err := projections.Audit(context.Background(), store, projections.AuditConfig{JS: e.js, Stream: streamName,
+		Scratch: t.TempDir() + "/scratch", Logger: quiet()})
+	if err != nil || !rep.OK {
+		t.Fatalf("audit after a backfill: %+v, %v", rep, err)
+	}
+}
+
+// startRelayLogging is startRelay with the relay's log kept in logs.
+func (e *env) startRelayLogging(t *testing.T, store *projections.Store, logs *syncLog) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &projections.Relay{JS: e.js, Store: func() *projections.Store { return store },
+		Logger: slog.New(slog.NewTextHandler(logs, nil)), Poll: 5 * time.Millisecond, Batch: 7}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := r.Run(ctx); err != nil {
+			t.Error(err)
+		}
+	}()
+	return func() { cancel(); <-done }
+}
+
+// syncLog is a log written by one goroutine and read by another.
+type syncLog struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *syncLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *syncLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+func (l *syncLog) count(s string) int { return strings.Count(l.String(), s) }
+
+// waitFor waits until the log holds s.
+func (l *syncLog) waitFor(t *testing.T, s string) {
+	t.Helper()
+	for start := time.Now(); l.count(s) == 0; time.Sleep(5 * time.Millisecond) {
+		if time.Since(start) > 20*time.Second {
+			t.Fatalf("the log never said %q:\n%s", s, l)
+		}
+	}
 }

@@ -18,6 +18,9 @@ import (
 //	quarantine/<seq>                    Quarantined (JSON)
 //	ix/...                              secondary indexes (index.go)
 //	outbox/<seq>                        the facts callback seq made true, in order
+//	relay/backfilled                    where the relay's last backfill on this store
+//	                                    left REFUND_EVENTS (JSON; the relay's, not the
+//	                                    projection's: audit leaves relay/ out)
 //
 // Layout 1 kept each fact of the outbox under outbox/<seq>/<nnnn>; the
 // outbox reader still reads those (see OutboxAfter).
@@ -25,6 +28,10 @@ var (
 	keyCheckpoint  = []byte("meta/checkpoint")
 	keyFoldVersion = []byte("meta/foldversion")
 	keyLayout      = []byte("meta/layout")
+	// relayPrefix is what the relay keeps in the store beside the
+	// projection; a fresh fold writes nothing under it.
+	relayPrefix   = []byte("relay/")
+	keyBackfilled = []byte("relay/backfilled")
 )
 
 func refundKey(p proto.Platform, refundID string) []byte { return appendRefundKey(nil, p, refundID) }

@@ -175,7 +175,8 @@ func (r *Relay) publishSome(ctx context.Context, stream jetstream.Stream) (int, 
 	// have published facts past the place it repeats: only ids say what is
 	// published.
 	if !pos.empty && version != 0 && (pos.foldVersion != version || pos.pastPlace) &&
-		(r.backfilled.version != version || r.backfilled.lastSeq != pos.lastSeq) {
+		(r.backfilled.version != version || r.backfilled.lastSeq != pos.lastSeq) &&
+		!r.resumeBackfilled(store, version, pos) {
 		return r.backfill(ctx, stream, store, version, pos)
 	}
 	from := pos
