@@ -127,7 +127,8 @@ func New(cfg Config) (*Handler, error) {
 		return nil, fmt.Errorf("ingest: MaxBody %d does not fit the NATS max_payload %d (minus %d for headers)", h.maxBody, limit+headerReserve, headerReserve)
 	}
 	if h.verifier == nil {
-		h.log.Warn("ingest: signature verification is off: any caller can store callbacks; set REFUNDLEDGER_ACCESS_KEY and REFUNDLEDGER_ACCESS_SECRET")
+		h.log.Warn("ingest: signature verification is off: any caller can store callbacks; to check signatures, set " +
+			EnvAccessKey + " and " + EnvAccessSecret + " and leave --verify unset (enforce) or at record")
 	}
 	return h, nil
 }

@@ -163,7 +163,15 @@ func NewVerifier(mode Mode, keys, secrets []string, nonces NonceStore, now func(
 	return &Verifier{mode: mode, keys: keys, secrets: secrets, nonces: nonces, now: now}, nil
 }
 
-// VerifierFromEnv builds the verifier the operator configured:
+// VerifyConfig is the signature check the operator configured: a mode
+// (ModeOff: no check) and, for the others, the keys and secrets.
+type VerifyConfig struct {
+	Mode    Mode
+	Keys    []string
+	Secrets []string
+}
+
+// VerifyConfigFromEnv reads the signature check the operator configured:
 //
 //   - keys from REFUNDLEDGER_ACCESS_KEY (comma list);
 //   - secrets from REFUNDLEDGER_ACCESS_SECRET (comma list, several during a
@@ -173,15 +181,15 @@ func NewVerifier(mode Mode, keys, secrets []string, nonces NonceStore, now func(
 //   - mode "" means enforce when a key and a secret are configured, off
 //     otherwise; "enforce" or "record" without them is ErrNoSecret.
 //
-// It returns (nil, nil) for mode off: a nil *Verifier disables checking.
-// getenv is os.Getenv in production.
-func VerifierFromEnv(getenv func(string) string, mode string, nonces NonceStore) (*Verifier, error) {
+// It needs nothing but the environment, so that a bad configuration is
+// refused before anything starts. getenv is os.Getenv in production.
+func VerifyConfigFromEnv(getenv func(string) string, mode string) (VerifyConfig, error) {
 	keys := splitList(getenv(EnvAccessKey))
 	secrets := splitList(getenv(EnvAccessSecret))
 	if path := strings.TrimSpace(getenv(EnvAccessSecretFile)); path != "" {
 		b, err := os.ReadFile(path)
 		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", EnvAccessSecretFile, err)
+			return VerifyConfig{}, fmt.Errorf("read %s: %w", EnvAccessSecretFile, err)
 		}
 		for _, line := range strings.Split(string(b), "\n") {
 			if strings.HasPrefix(strings.TrimSpace(line), "#") {
@@ -195,19 +203,30 @@ func VerifierFromEnv(getenv func(string) string, mode string, nonces NonceStore)
 	switch m {
 	case "":
 		if !configured {
-			return nil, nil
+			return VerifyConfig{Mode: ModeOff}, nil
 		}
 		m = ModeEnforce
 	case ModeOff:
-		return nil, nil
+		return VerifyConfig{Mode: ModeOff}, nil
 	case ModeEnforce, ModeRecord:
 		if !configured {
-			return nil, fmt.Errorf("verify %s: %w", m, ErrNoSecret)
+			return VerifyConfig{}, fmt.Errorf("verify %s: %w", m, ErrNoSecret)
 		}
 	default:
-		return nil, fmt.Errorf("verify %q: %w", mode, ErrBadMode)
+		return VerifyConfig{}, fmt.Errorf("verify %q: %w", mode, ErrBadMode)
 	}
-	return NewVerifier(m, keys, secrets, nonces, nil)
+	return VerifyConfig{Mode: m, Keys: keys, Secrets: secrets}, nil
+}
+
+// VerifierFromEnv builds the verifier VerifyConfigFromEnv reads, with the
+// cluster-wide nonce store. It returns (nil, nil) for mode off: a nil
+// *Verifier disables checking.
+func VerifierFromEnv(getenv func(string) string, mode string, nonces NonceStore) (*Verifier, error) {
+	c, err := VerifyConfigFromEnv(getenv, mode)
+	if err != nil || c.Mode == ModeOff {
+		return nil, err
+	}
+	return NewVerifier(c.Mode, c.Keys, c.Secrets, nonces, nil)
 }
 
 // Mode returns the verifier's mode; ModeOff for a nil verifier.

@@ -81,7 +81,7 @@ func serve(ctx context.Context, f serveFlags, log *slog.Logger, out interface{ W
 	}
 	// A bad --verify, or a mode without its secret, is refused before
 	// anything starts (the verifier proper needs the nonce bucket, in NATS).
-	if _, err := ingest.VerifierFromEnv(os.Getenv, f.verify, nil); err != nil {
+	if _, err := ingest.VerifyConfigFromEnv(os.Getenv, f.verify); err != nil {
 		return err
 	}
 	if err := os.MkdirAll(f.data, 0o755); err != nil {

@@ -101,12 +101,19 @@ var (
 	reNATS      = regexp.MustCompile(`^\s+nats\s+(nats://\S+)`)
 )
 
-// startServe starts serve on dir with free ports and waits for its banner.
+// startServe starts serve on dir with free ports and no signature secret,
+// and waits for its banner.
 func startServe(t *testing.T, dir string, extra ...string) *service {
+	t.Helper()
+	return startServeEnv(t, dir, []string{"REFUNDLEDGER_ACCESS_KEY=", "REFUNDLEDGER_ACCESS_SECRET="}, extra...)
+}
+
+// startServeEnv is startServe with env added to the environment.
+func startServeEnv(t *testing.T, dir string, env []string, extra ...string) *service {
 	t.Helper()
 	args := append([]string{"serve", "--data", dir, "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--nats-listen", "127.0.0.1:0"}, extra...)
 	cmd := exec.Command(mustBuild(t), args...)
-	cmd.Env = append(os.Environ(), "REFUNDLEDGER_ACCESS_KEY=", "REFUNDLEDGER_ACCESS_SECRET=")
+	cmd.Env = append(os.Environ(), env...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
