@@ -65,9 +65,9 @@ type RelayStatus struct {
 	// Published counts the facts this relay published (in order and
 	// backfilled; not those another relay or node published).
 	Published uint64 `json:"published"`
-	// Position is the callback (stream sequence) of the last fact this
-	// relay handled: its facts and those before are in REFUND_EVENTS. 0:
-	// none yet.
+	// Position is the callback (stream sequence) whose facts, and those
+	// before, are in REFUND_EVENTS: the last this relay handled, or at start
+	// the one the stream's last event names. 0: none yet.
 	Position uint64 `json:"position"`
 	// Backfilling: it is publishing what a projection of a new fold version
 	// adds to the past (see "Exactly once downstream" in README).
@@ -198,10 +198,10 @@ func (r *Relay) publishSome(ctx context.Context, stream jetstream.Stream) (int, 
 		return 0, err
 	}
 	// Position names a callback once all its facts are handled: the last
-	// one handled is, when the outbox holds nothing after it but facts of
-	// later callbacks.
-	if l := r.local; l != nil && l.seq > r.place.Load() && (len(entries) == 0 || entries[0].Seq != l.seq) {
-		r.place.Store(l.seq)
+	// one handled (by this relay, or before it started: the stream's), when
+	// the outbox holds nothing after it but facts of later callbacks.
+	if !from.empty && from.seq > r.place.Load() && (len(entries) == 0 || entries[0].Seq != from.seq) {
+		r.place.Store(from.seq)
 	}
 	published := 0
 	last := pos.lastSeq

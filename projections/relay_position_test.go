@@ -57,3 +57,40 @@ func TestRelayPositionIsNotACallbackHalfPublished(t *testing.T) {
 		t.Fatalf("position %d, but callback %d has only %d of its facts in REFUND_EVENTS", got, outbox[first].Seq, 1)
 	}
 }
+
+// A relay started again (a restart) with every fact already in
+// REFUND_EVENTS reports the last callback as its position at once, not 0
+// until it publishes something.
+func TestARelayStartedAgainKnowsItsPosition(t *testing.T) {
+	e := mustEnv(t)
+	for i := range 3 {
+		e.publish(t, variant(t, i, "refundsuccess"))
+	}
+	proj := e.runProjection(t)
+	outbox, err := proj.Store().Outbox(0, 1_000_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := projections.EnsureEventsStream(context.Background(), e.js, 1); err != nil {
+		t.Fatal(err)
+	}
+	e.relayUntil(t, proj.Store(), len(outbox), 1)
+
+	r := &projections.Relay{JS: e.js, Store: proj.Store, Logger: quiet(), Poll: 5 * time.Millisecond}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	want := outbox[len(outbox)-1].Seq
+	for start := time.Now(); r.Status().Position != want; time.Sleep(5 * time.Millisecond) {
+		if time.Since(start) > 5*time.Second {
+			t.Fatalf("position %d, want %d (every fact is in REFUND_EVENTS)", r.Status().Position, want)
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if st := r.Status(); st.Published != 0 {
+		t.Fatalf("published %d facts again", st.Published)
+	}
+}
