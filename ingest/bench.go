@@ -281,7 +281,7 @@ func benchHTTP(ctx context.Context, s sliceOptions, handler http.Handler, body f
 	go func() { done <- srv.Serve(ln) }()
 	tr := &http.Transport{MaxIdleConns: s.concurrency, MaxIdleConnsPerHost: s.concurrency, IdleConnTimeout: time.Minute}
 	client := &http.Client{Transport: tr, Timeout: 5 * time.Second}
-	url := "http://" + ln.Addr().String() + "/callbacks/xportcn"
+	url := "http://" + ln.Addr().String() + CallbackPath
 	smp := benchSlice(ctx, s, func(ctx context.Context, i int) error {
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body(i)))
 		if err != nil {

@@ -3,7 +3,23 @@ package ingest
 import (
 	"net/http"
 	"time"
+
+	"refundledger/proto"
 )
+
+// CallbackPath is where the callback listener takes Xportcn's callbacks.
+const CallbackPath = "/callbacks/xportcn"
+
+// Routes routes the callback listener: h at CallbackPath, and for any other
+// path a 404 in the one JSON error shape.
+func Routes(h http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle(CallbackPath, h)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		proto.WriteError(w, http.StatusNotFound, proto.CodeNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path+" (callbacks are posted to "+CallbackPath+")")
+	})
+	return mux
+}
 
 // Timeouts and limits of the public listener returned by NewHTTPServer.
 const (

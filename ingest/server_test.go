@@ -119,3 +119,29 @@ func TestSlowClients(t *testing.T) {
 		}
 	})
 }
+
+// The callback listener answers a path other than CallbackPath with a 404 in
+// the one JSON error shape, as the admin listener does, and passes
+// CallbackPath to the handler.
+func TestRoutesAnswerOtherPathsInTheErrorShape(t *testing.T) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusTeapot) })
+	addr := startServer(t, ingest.Routes(h), time.Second)
+	resp, err := http.Post("http://"+addr+"/callbacks/xportcn/x", "application/json", strings.NewReader("{}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound || resp.Header.Get("Content-Type") != "application/json" ||
+		!strings.Contains(string(b), `"error":{"code":"not_found"`) {
+		t.Fatalf("another path: %d %s %s", resp.StatusCode, resp.Header.Get("Content-Type"), b)
+	}
+	resp, err = http.Post("http://"+addr+ingest.CallbackPath, "application/json", strings.NewReader("{}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusTeapot {
+		t.Fatalf("%s did not reach the handler: %d", ingest.CallbackPath, resp.StatusCode)
+	}
+}

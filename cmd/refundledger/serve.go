@@ -144,9 +144,7 @@ func serve(ctx context.Context, f serveFlags, log *slog.Logger, out interface{ W
 	if err != nil {
 		return err
 	}
-	mux := http.NewServeMux()
-	mux.Handle("/callbacks/xportcn", h)
-	cbSrv := ingest.NewHTTPServer(f.listen, mux)
+	cbSrv := ingest.NewHTTPServer(f.listen, ingest.Routes(h))
 	api := &projections.API{Projection: proj, Logger: log, LastSeq: streamLastSeq(stream), Metrics: ingestMetrics(h), Relay: relay,
 		AuditEvents: eventsAuditor(js, proj), Audit: auditor(ctx, js, proj, filepath.Join(f.data, "pebble.audit"), log)}
 	adminSrv := &http.Server{Addr: f.adminListen, Handler: api.Handler(), ReadHeaderTimeout: 5 * time.Second}
@@ -164,7 +162,7 @@ func serve(ctx context.Context, f serveFlags, log *slog.Logger, out interface{ W
 	go func() { srvErr <- cbSrv.Serve(cbLn) }()
 	go func() { srvErr <- adminSrv.Serve(adminLn) }()
 
-	cbURL := "http://" + cbLn.Addr().String() + "/callbacks/xportcn"
+	cbURL := "http://" + cbLn.Addr().String() + ingest.CallbackPath
 	durability := "sync " + f.sync
 	if f.nats != "" {
 		durability = fmt.Sprintf("streams replicated R%d", f.replicas)
