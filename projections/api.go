@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"refundledger/ledger"
 	"refundledger/proto"
 )
 
@@ -151,7 +152,25 @@ func (a *API) getOrder(w http.ResponseWriter, r *http.Request) {
 	if a.fail(w, err, "order "+string(p)+"/"+id) {
 		return
 	}
-	proto.WriteJSON(w, http.StatusOK, rec.State)
+	proto.WriteJSON(w, http.StatusOK, orderJSON(rec.State))
+}
+
+// orderJSON is the order as the API shows it: an empty list is [], as in a
+// refund, not null.
+func orderJSON(o ledger.Order) ledger.Order {
+	if o.StatusHistory == nil {
+		o.StatusHistory = []ledger.OrderTotals{}
+	}
+	if o.PriceHistory == nil {
+		o.PriceHistory = []ledger.PriceChange{}
+	}
+	if o.Refunds == nil {
+		o.Refunds = []ledger.RefundLink{}
+	}
+	if o.Anomalies == nil {
+		o.Anomalies = []ledger.Anomaly{}
+	}
+	return o
 }
 
 func (a *API) getStatus(w http.ResponseWriter, r *http.Request) {

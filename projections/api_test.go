@@ -115,6 +115,28 @@ func TestAPI(t *testing.T) {
 		}
 	})
 
+	// Times are RFC 3339 everywhere (deliveries' too), and an empty list is
+	// [], not null (an order seen only through its refunds has no history).
+	t.Run("OneShapeForTimesAndEmptyLists", func(t *testing.T) {
+		var h map[string]any
+		if code := getJSON(t, srv.URL+"/v1/refunds/1688/TQ900000/history", &h); code != 200 {
+			t.Fatal(code)
+		}
+		d := h["deliveries"].([]any)[0].(map[string]any)
+		if got, ok := d["receivedAt"].(string); !ok || !strings.HasPrefix(got, "2026-11-27T10:00:00") {
+			t.Errorf("delivery receivedAt %#v, want RFC 3339", d["receivedAt"])
+		}
+		var o map[string]any
+		if code := getJSON(t, srv.URL+"/v1/orders/1688/7000000000000000000", &o); code != 200 {
+			t.Fatal(code)
+		}
+		for _, k := range []string{"statusHistory", "priceHistory", "refunds", "anomalies"} {
+			if l, ok := o[k].([]any); !ok || l == nil {
+				t.Errorf("order %s is %#v, want a list", k, o[k])
+			}
+		}
+	})
+
 	t.Run("MetricsAndReadiness", func(t *testing.T) {
 		resp, err := http.Get(srv.URL + "/metrics")
 		if err != nil {

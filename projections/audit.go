@@ -75,7 +75,7 @@ func Audit(ctx context.Context, live *Store, cfg AuditConfig) (AuditReport, erro
 	}
 	snap := live.db.NewSnapshot()
 	defer snap.Close()
-	var rep AuditReport
+	rep := AuditReport{Diffs: []AuditDiff{}}
 	if v, closer, err := snap.Get(keyCheckpoint); err == nil {
 		if len(v) == 8 {
 			rep.Checkpoint = binary.BigEndian.Uint64(v)

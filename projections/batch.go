@@ -29,6 +29,35 @@ type Delivery struct {
 	Duplicate bool `json:"duplicate"`
 }
 
+// deliveryJSON is a Delivery in the API: its times in RFC 3339 (null when
+// unknown), as every other time the API shows.
+type deliveryJSON struct {
+	Seq        uint64      `json:"seq"`
+	ReceivedAt ledger.Time `json:"receivedAt"`
+	PushedAt   ledger.Time `json:"pushedAt"`
+	RetryCount int64       `json:"retryCount"`
+	MessageID  string      `json:"messageId"`
+	Duplicate  bool        `json:"duplicate"`
+}
+
+// MarshalJSON implements json.Marshaler.
+func (d Delivery) MarshalJSON() ([]byte, error) {
+	return json.Marshal(deliveryJSON{Seq: d.Seq, ReceivedAt: ledger.Time(d.ReceivedAt), PushedAt: ledger.Time(d.PushedAt),
+		RetryCount: d.RetryCount, MessageID: d.MessageID, Duplicate: d.Duplicate})
+}
+
+// UnmarshalJSON implements json.Unmarshaler (times in either form, as
+// ledger.Time reads them).
+func (d *Delivery) UnmarshalJSON(b []byte) error {
+	var j deliveryJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	*d = Delivery{Delivery: ledger.Delivery{Seq: j.Seq, ReceivedAt: int64(j.ReceivedAt), PushedAt: int64(j.PushedAt),
+		RetryCount: j.RetryCount, MessageID: j.MessageID}, Duplicate: j.Duplicate}
+	return nil
+}
+
 // Counts are the projector's running totals, kept in Pebble with the
 // checkpoint so they survive restarts and equal a rebuild's.
 type Counts struct {
