@@ -289,12 +289,14 @@ func (h *Handler) servePost(w http.ResponseWriter, r *http.Request) {
 	if unknown {
 		h.c.unknownType.Add(1)
 	}
-	if quarantined {
-		h.c.quarantined.Add(1)
-		h.log.Warn("ingest: body quarantined", "receipt", receipt, "reason", msg.Header.Get(HeaderQuarantine))
-	}
 	if ack.Duplicate {
 		receipt = h.originalReceipt(ctx, ack.Sequence)
+	}
+	if quarantined {
+		// The receipt logged is the stored one (a duplicate's original).
+		h.c.quarantined.Add(1)
+		h.log.Warn("ingest: body quarantined", "receipt", receipt, "seq", ack.Sequence, "duplicate", ack.Duplicate,
+			"reason", msg.Header.Get(HeaderQuarantine))
 	}
 	switch {
 	case notJSON && receipt == "": // a duplicate whose original could not be read back

@@ -1,9 +1,11 @@
 package ingest_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -261,7 +263,8 @@ func TestDuplicates(t *testing.T) {
 	})
 	t.Run("NotJSONRetriedIsKeptOnceAndAnswered400Again", func(t *testing.T) {
 		env := mustStartNATS(t)
-		h := mustNewHandler(t, ingest.Config{JS: env.js})
+		var logs bytes.Buffer
+		h := mustNewHandler(t, ingest.Config{JS: env.js, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 		body := mustReadFixture(t, "1688-refund-refundonly-success.json")[:300] // cut short
 		first := do(t, h, "POST", body, nil)
 		second := do(t, h, "POST", body, nil)
@@ -278,6 +281,11 @@ func TestDuplicates(t *testing.T) {
 		}
 		if s := h.Stats(); s.BadRequest != 2 || s.Quarantined != 2 || s.Accepted != 0 || s.Duplicate != 0 {
 			t.Errorf("stats %+v", s)
+		}
+		// The log names the receipt stored, for the retry too (not the one
+		// the retry was given and that nothing holds).
+		if r := msgs[0].Header.Get(ingest.HeaderReceiptID); strings.Count(logs.String(), "body quarantined\" receipt="+r) != 2 {
+			t.Errorf("the log does not name receipt %s twice:\n%s", r, &logs)
 		}
 	})
 	t.Run("DifferentMessagesAreBothStored", func(t *testing.T) {

@@ -70,7 +70,7 @@ func DecodeCallback(b []byte) (Callback, error) {
 		}
 	}
 	if it.err != nil {
-		return Callback{}, fmt.Errorf("%w: %v", ErrNotJSON, it.err)
+		return Callback{}, notJSON(it.err)
 	}
 	if err := c.finishEnvelope(fieldErr, rawBody); err != nil {
 		return Callback{}, err

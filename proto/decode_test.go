@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"refundledger/proto"
@@ -190,4 +191,21 @@ func TestParseTime(t *testing.T) {
 			t.Fatal("no error")
 		}
 	})
+}
+
+// A document that is not JSON says so once, where it breaks: the quarantine
+// reason and the 400 a person reads are made of this message.
+func TestNotJSONSaysWhereOnce(t *testing.T) {
+	for _, decode := range []func([]byte) error{
+		func(b []byte) error { _, err := proto.DecodeEnvelope(b); return err },
+		func(b []byte) error { _, err := proto.DecodeCallback(b); return err },
+		func(b []byte) error { _, err := proto.DecodeRoute(b); return err },
+	} {
+		for _, b := range []string{`{"messageType": "x",`, `nope`} {
+			err := decode([]byte(b))
+			if !errors.Is(err, proto.ErrNotJSON) || strings.Count(err.Error(), "JSON") != 1 || !strings.Contains(err.Error(), "at offset") {
+				t.Errorf("%q: %v", b, err)
+			}
+		}
+	}
 }

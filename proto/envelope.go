@@ -39,7 +39,7 @@ func DecodeEnvelope(b []byte) (Envelope, error) {
 	it, ok := newObjectIter(b, 0)
 	if !ok {
 		if !validJSON(b) {
-			return Envelope{}, fmt.Errorf("%w: %v", ErrNotJSON, syntaxErr(b, 0, "not a JSON value"))
+			return Envelope{}, notJSON(syntaxErr(b, 0, "expected a value"))
 		}
 		return Envelope{}, fmt.Errorf("%w: top level is not an object", ErrNotEnvelope)
 	}
@@ -59,7 +59,7 @@ func DecodeEnvelope(b []byte) (Envelope, error) {
 		}
 	}
 	if it.err != nil {
-		return Envelope{}, fmt.Errorf("%w: %v", ErrNotJSON, it.err)
+		return Envelope{}, notJSON(it.err)
 	}
 	if err := c.finishEnvelope(fieldErr, rawBody); err != nil {
 		return Envelope{}, err

@@ -1,7 +1,5 @@
 package proto
 
-import "fmt"
-
 // Route is what the ingester needs to file a callback: where it goes and how
 // it is identified. It is read from the envelope plus the order id of the body.
 type Route struct {
@@ -113,7 +111,7 @@ func DecodeRoute(b []byte) (Route, error) {
 		}
 	}
 	if it.err != nil {
-		return Route{}, fmt.Errorf("%w: %v", ErrNotJSON, it.err)
+		return Route{}, notJSON(it.err)
 	}
 	if err := c.finishEnvelope(fieldErr, rawBody); err != nil {
 		return Route{}, err

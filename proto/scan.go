@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/bits"
+	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -25,6 +26,12 @@ var errSyntax = errors.New("invalid JSON")
 
 func syntaxErr(b []byte, i int, what string) error {
 	return fmt.Errorf("%w: %s at offset %d", errSyntax, what, i)
+}
+
+// notJSON wraps a scanner error in ErrNotJSON without saying twice that the
+// bytes are not JSON ("not JSON: expected ':' at offset 300").
+func notJSON(err error) error {
+	return fmt.Errorf("%w: %s", ErrNotJSON, strings.TrimPrefix(err.Error(), errSyntax.Error()+": "))
 }
 
 // isSpace reports JSON whitespace.
