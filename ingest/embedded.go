@@ -3,6 +3,8 @@ package ingest
 import (
 	"errors"
 	"fmt"
+	"net"
+	"strconv"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -38,6 +40,15 @@ func StartEmbeddedNATS(o EmbeddedOptions) (*server.Server, error) {
 	maxPayload := o.MaxPayload
 	if maxPayload == 0 {
 		maxPayload = 2 << 20
+	}
+	// nats-server does not report a port it cannot bind: it would only
+	// never become ready. Try the address first, to say why at once.
+	if port > 0 {
+		ln, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(port)))
+		if err != nil {
+			return nil, fmt.Errorf("embedded nats: %w", err)
+		}
+		ln.Close()
 	}
 	s, err := server.NewServer(&server.Options{
 		Host:         host,

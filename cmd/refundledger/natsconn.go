@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"syscall"
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
@@ -27,6 +29,9 @@ func connect(url string, emb ingest.EmbeddedOptions, name string, jsOpts ...jets
 	c := &natsConn{URL: url}
 	if url == "" {
 		ns, err := ingest.StartEmbeddedNATS(emb)
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return nil, fmt.Errorf("%w (another NATS server or refundledger serve has this port: choose another with --nats-listen, 0 for any free one)", err)
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -604,5 +605,25 @@ func TestServeRefusesReplicasOnANATSServerOutsideACluster(t *testing.T) {
 	timer.Stop()
 	if err == nil || !strings.Contains(string(out), "not part of a cluster") {
 		t.Fatalf("serve --replicas 3 on one NATS server: %v after %s\n%.2000s", err, time.Since(start).Round(time.Millisecond), out)
+	}
+}
+
+// TestServeSaysTheNATSPortIsTaken: with the embedded server's port held by
+// something else (another serve, a NATS server), serve says so at once and
+// names the flag; it used to wait 10 s and report the server "not ready".
+func TestServeSaysTheNATSPortIsTaken(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	start := time.Now()
+	out, err := exec.Command(mustBuild(t), "serve", "--data", filepath.Join(t.TempDir(), "data"),
+		"--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--nats-listen", ln.Addr().String()).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "address already in use") || !strings.Contains(string(out), "--nats-listen") {
+		t.Fatalf("serve on a taken NATS port: %v\n%s", err, out)
+	}
+	if d := time.Since(start); d > 8*time.Second {
+		t.Errorf("it took %v to say so", d)
 	}
 }
