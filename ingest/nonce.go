@@ -40,11 +40,14 @@ type KVNonceStore struct {
 }
 
 // NewKVNonceStore creates (or updates) NonceBucket with NonceTTL, file
-// storage and the given replicas, and returns a store on it.
+// storage and the given replicas (never fewer than it has, as EnsureStream),
+// and returns a store on it.
 func NewKVNonceStore(ctx context.Context, js jetstream.JetStream, replicas int) (*KVNonceStore, error) {
-	if replicas < 1 {
-		replicas = 1
+	have, err := StreamReplicas(ctx, js, "KV_"+NonceBucket)
+	if err != nil {
+		return nil, fmt.Errorf("nonce bucket %s: %w", NonceBucket, err)
 	}
+	replicas = max(replicas, have, 1)
 	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
 		Bucket:      NonceBucket,
 		Description: "Xportcn signature nonces seen within the replay window",

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -60,12 +61,33 @@ func StreamConfig(replicas int) jetstream.StreamConfig {
 }
 
 // EnsureStream creates StreamName with StreamConfig(replicas), or updates an
-// existing stream to that configuration. It is idempotent and safe to call
-// from every ingester at start-up.
+// existing stream to that configuration, except that it never lowers the
+// stream's replicas: a node started without --replicas beside a cluster's
+// R3 stream must not quietly make it R1 (raising them is an upgrade, and
+// done). It is idempotent and safe to call from every ingester at start-up.
 func EnsureStream(ctx context.Context, js jetstream.JetStream, replicas int) (jetstream.Stream, error) {
-	s, err := js.CreateOrUpdateStream(ctx, StreamConfig(replicas))
+	cfg := StreamConfig(replicas)
+	have, err := StreamReplicas(ctx, js, StreamName)
+	if err != nil {
+		return nil, fmt.Errorf("ensure stream %s: %w", StreamName, err)
+	}
+	cfg.Replicas = max(cfg.Replicas, have)
+	s, err := js.CreateOrUpdateStream(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("ensure stream %s: %w", StreamName, err)
 	}
 	return s, nil
+}
+
+// StreamReplicas returns the replicas of the stream name, 0 when it does not
+// exist.
+func StreamReplicas(ctx context.Context, js jetstream.JetStream, name string) (int, error) {
+	s, err := js.Stream(ctx, name)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	return s.CachedInfo().Config.Replicas, nil
 }

@@ -2,6 +2,7 @@ package projections
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -56,13 +57,33 @@ func EventsStreamConfig(replicas int) jetstream.StreamConfig {
 	}
 }
 
-// EnsureEventsStream creates or updates EventsStream.
+// EnsureEventsStream creates or updates EventsStream. Like
+// ingest.EnsureStream it never lowers the stream's replicas.
 func EnsureEventsStream(ctx context.Context, js jetstream.JetStream, replicas int) (jetstream.Stream, error) {
-	s, err := js.CreateOrUpdateStream(ctx, EventsStreamConfig(replicas))
+	cfg := EventsStreamConfig(replicas)
+	have, err := streamReplicas(ctx, js, EventsStream)
+	if err != nil {
+		return nil, fmt.Errorf("ensure stream %s: %w", EventsStream, err)
+	}
+	cfg.Replicas = max(cfg.Replicas, have)
+	s, err := js.CreateOrUpdateStream(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("ensure stream %s: %w", EventsStream, err)
 	}
 	return s, nil
+}
+
+// streamReplicas returns the replicas of the stream name, 0 when it does not
+// exist (as ingest.StreamReplicas, which this package does not import).
+func streamReplicas(ctx context.Context, js jetstream.JetStream, name string) (int, error) {
+	s, err := js.Stream(ctx, name)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	return s.CachedInfo().Config.Replicas, nil
 }
 
 // EventSubject returns the subject a fact is published on.

@@ -16,6 +16,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"refundledger/ingest"
+	"refundledger/projections"
 )
 
 // startNATSCluster starts a three-node JetStream cluster on loopback, each
@@ -97,6 +98,7 @@ func TestClusterOfTwoNodesSurvivesANATSNodeLoss(t *testing.T) {
 	})
 	a = startServe(t, t.TempDir(), "--nats", strings.Join(urls, ","), "--replicas", "3")
 	b = startServe(t, t.TempDir(), "--nats", strings.Join(urls, ","), "--replicas", "3")
+	requireStreamsKeepTheirReplicas(t, strings.Join(urls, ","))
 
 	out, err := exec.Command(mustBuild(t), "gen", "--orders", "30", "--seed", "11").Output()
 	if err != nil {
@@ -230,4 +232,35 @@ func postUntilStored(t *testing.T, s *service, body []byte) (string, int) {
 	}
 	t.Fatalf("%s answered 503 for a minute", s.callback)
 	return "", 0
+}
+
+// requireStreamsKeepTheirReplicas: what a node started without --replicas
+// (serve, project; the default is 1) does to the cluster's R3 streams at
+// start: they keep 3 replicas. It used to make them R1.
+func requireStreamsKeepTheirReplicas(t *testing.T, urls string) {
+	t.Helper()
+	js := mustJetStream(t, urls)
+	ctx := context.Background()
+	for _, ensure := range []func() (jetstream.Stream, error){
+		func() (jetstream.Stream, error) { return ingest.EnsureStream(ctx, js, 1) },
+		func() (jetstream.Stream, error) { return projections.EnsureEventsStream(ctx, js, 1) },
+		func() (jetstream.Stream, error) {
+			if _, err := ingest.NewKVNonceStore(ctx, js, 1); err != nil {
+				return nil, err
+			}
+			return js.Stream(ctx, "KV_"+ingest.NonceBucket)
+		},
+	} {
+		s, err := ensure()
+		if err != nil {
+			t.Fatal(err)
+		}
+		info, err := s.Info(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.Config.Replicas != 3 {
+			t.Fatalf("stream %s has %d replicas after a start with --replicas 1, want 3", info.Config.Name, info.Config.Replicas)
+		}
+	}
 }

@@ -64,7 +64,7 @@ Ctrl-C or SIGTERM shuts down gracefully.`,
 	fl.StringVar(&f.verify, "verify", "", "signature check: enforce, record or off (default: enforce when a secret is configured, else off)")
 	fl.StringVar(&f.sync, "sync", "always", "embedded JetStream fsync: always (an acknowledged callback survives power loss) or interval (every 1 s)")
 	fl.StringVar(&f.nats, "nats", "", "use this NATS server or cluster (comma list of URLs) instead of the embedded one")
-	fl.IntVar(&f.replicas, "replicas", 1, "replicas of the streams and the nonce bucket (3 in a cluster; more than 1 needs --nats)")
+	fl.IntVar(&f.replicas, "replicas", 1, "replicas of the streams and the nonce bucket (3 in a cluster; more than 1 needs --nats); an existing stream's are never lowered")
 	return cmd
 }
 
