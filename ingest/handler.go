@@ -276,7 +276,7 @@ func (h *Handler) servePost(w http.ResponseWriter, r *http.Request) {
 		msg.Header.Set(HeaderRetryCount, strconv.FormatInt(route.RetryCount, 10))
 	}
 
-	ack, err := h.js.PublishMsg(ctx, msg, jetstream.WithExpectStream(StreamName))
+	ack, err := h.publish(ctx, msg)
 	if err != nil {
 		h.c.unavailable.Add(1)
 		h.log.Warn("ingest: publish failed", "subject", msg.Subject, "receipt", receipt, "err", err)
@@ -311,6 +311,34 @@ func (h *Handler) servePost(w http.ResponseWriter, r *http.Request) {
 	default:
 		h.c.accepted.Add(1)
 		writeSuccess(w, receipt)
+	}
+}
+
+// errDuplicateInProcess is JetStream's answer to a message whose
+// Nats-Msg-Id another publish is storing at that moment (a replicated
+// stream: the first copy is not yet committed); it is neither stored nor a
+// duplicate yet.
+const errDuplicateInProcess = 10158
+
+// publish stores msg in the stream. When Xportcn's copies of one callback
+// arrive together on a replicated stream, all but the first are answered
+// "duplicate message id is in process": they are published again, a few
+// milliseconds apart within ctx, until the first is stored and they are
+// duplicates of it (or it failed, and one of them is stored instead).
+func (h *Handler) publish(ctx context.Context, msg *nats.Msg) (*jetstream.PubAck, error) {
+	wait := 5 * time.Millisecond
+	for {
+		ack, err := h.js.PublishMsg(ctx, msg, jetstream.WithExpectStream(StreamName))
+		var apiErr *jetstream.APIError
+		if !errors.As(err, &apiErr) || apiErr.ErrorCode != errDuplicateInProcess {
+			return ack, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 100*time.Millisecond)
 	}
 }
 

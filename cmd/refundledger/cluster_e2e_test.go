@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -99,6 +100,7 @@ func TestClusterOfTwoNodesSurvivesANATSNodeLoss(t *testing.T) {
 	a = startServe(t, t.TempDir(), "--nats", strings.Join(urls, ","), "--replicas", "3")
 	b = startServe(t, t.TempDir(), "--nats", strings.Join(urls, ","), "--replicas", "3")
 	requireStreamsKeepTheirReplicas(t, strings.Join(urls, ","))
+	requireCopiesAtOnceAreOneCallback(t, a, b)
 
 	out, err := exec.Command(mustBuild(t), "gen", "--orders", "30", "--seed", "11").Output()
 	if err != nil {
@@ -261,6 +263,40 @@ func requireStreamsKeepTheirReplicas(t *testing.T, urls string) {
 		}
 		if info.Config.Replicas != 3 {
 			t.Fatalf("stream %s has %d replicas after a start with --replicas 1, want 3", info.Config.Name, info.Config.Replicas)
+		}
+	}
+}
+
+// requireCopiesAtOnceAreOneCallback: copies of one callback posted at the
+// same moment to both nodes (Xportcn retrying while the first is stored)
+// are all answered 200 with one receipt. On a replicated stream JetStream
+// answers a copy that comes while the first is being stored "duplicate
+// message id is in process", which the ingester answered 503.
+func requireCopiesAtOnceAreOneCallback(t *testing.T, a, b *service) {
+	t.Helper()
+	for round := range 5 {
+		body := bytes.ReplaceAll(fixture(t, "1688-refund-refundonly-success.json"),
+			[]byte("TQ142969441872889407"), fmt.Appendf(nil, "TQ77%d", round))
+		const copies = 16
+		codes, receipts := make([]int, copies), make([]string, copies)
+		var wg sync.WaitGroup
+		for i := range copies {
+			wg.Go(func() {
+				resp, err := http.Post([]*service{a, b}[i%2].callback, "application/json", bytes.NewReader(body))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				code, answer := decode(t, resp)
+				codes[i] = code
+				receipts[i], _ = answer["receiptId"].(string)
+			})
+		}
+		wg.Wait()
+		for i := range copies {
+			if codes[i] != 200 || receipts[i] != receipts[0] {
+				t.Fatalf("round %d: copies posted at once answered %v with receipts %v, want 200 and one receipt", round, codes, receipts)
+			}
 		}
 	}
 }
