@@ -97,6 +97,9 @@ func serve(ctx context.Context, f serveFlags, log *slog.Logger, out interface{ W
 	if err != nil {
 		return err
 	}
+	if f.nats != "" && f.sync != "always" {
+		log.Warn("--sync is the embedded server's; with --nats, an acknowledged callback is as durable as the cluster makes it (replicas, and each node's sync_interval: see deploy/README.md)")
+	}
 	conn, err := connect(f.nats, emb, "refundledger serve")
 	if err != nil {
 		return err
@@ -163,15 +166,22 @@ func serve(ctx context.Context, f serveFlags, log *slog.Logger, out interface{ W
 	go func() { srvErr <- adminSrv.Serve(adminLn) }()
 
 	cbURL := "http://" + cbLn.Addr().String() + ingest.CallbackPath
+	// The streams' replicas as they are: an existing stream's are never
+	// lowered to the flag's.
+	replicas := stream.CachedInfo().Config.Replicas
 	durability := "sync " + f.sync
 	if f.nats != "" {
-		durability = fmt.Sprintf("streams replicated R%d", f.replicas)
+		durability = fmt.Sprintf("streams replicated R%d", replicas)
 	}
 	fmt.Fprintf(out, "refundledger serving (data %s, signature check %s, %s)\n", f.data, verifier.Mode(), durability)
 	fmt.Fprintf(out, "  callbacks  %s\n", cbURL)
 	fmt.Fprintf(out, "  admin      http://%s/v1/status\n", adminLn.Addr())
-	fmt.Fprintf(out, "  nats       %s (%s, streams R%d)\n", conn.URL, natsKind, f.replicas)
-	fmt.Fprintf(out, "try:\n  curl -s -X POST --data-binary @testdata/xportcn/1688-refund-refundonly-success.json %s\n", cbURL)
+	fmt.Fprintf(out, "  nats       %s (%s, streams R%d)\n", conn.URL, natsKind, replicas)
+	unsigned := ""
+	if verifier.Mode() == ingest.ModeEnforce {
+		unsigned = "   # unsigned: 401 while signatures are enforced"
+	}
+	fmt.Fprintf(out, "try:\n  curl -s -X POST --data-binary @testdata/xportcn/1688-refund-refundonly-success.json %s%s\n", cbURL, unsigned)
 	fmt.Fprintf(out, "  curl -s http://%s/v1/refunds/1688/TQ142969441872889407\n", adminLn.Addr())
 
 	var runErr error
