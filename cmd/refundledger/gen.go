@@ -10,7 +10,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"syscall"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -158,15 +157,14 @@ func genPost(ctx context.Context, url string, opts simulate.Options, concurrency
 	} else {
 		bar.stop()
 	}
-	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "sent\tanswered 200\tother status\tno answer\tseconds\tper second\t\n")
+	t := newTable(numCol("sent"), numCol("answered 200"), numCol("other status"), numCol("no answer"), numCol("seconds"), numCol("per second"))
 	rate := 0.0
 	if s := st.Elapsed.Seconds(); s > 0 {
 		rate = float64(st.Sent) / s
 	}
-	fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.2f\t%s\t\n", fmtCount(uint64(st.Sent)), fmtCount(uint64(st.OK)),
-		fmtCount(uint64(st.Rejected)), fmtCount(uint64(st.Errors)), st.Elapsed.Seconds(), fmtCount(uint64(rate)))
-	tw.Flush()
+	t.row(fmtCount(uint64(st.Sent)), fmtCount(uint64(st.OK)), fmtCount(uint64(st.Rejected)), fmtCount(uint64(st.Errors)),
+		fmt.Sprintf("%.2f", st.Elapsed.Seconds()), fmtCount(uint64(rate)))
+	t.write(out)
 	if err == nil && (st.Rejected > 0 || st.Errors > 0) {
 		err = fmt.Errorf("%d callbacks were not answered 200", st.Rejected+st.Errors)
 	}

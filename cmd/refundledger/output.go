@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // errWriter passes writes on to w and keeps the first error, so that a
@@ -46,4 +47,81 @@ func cell(s string) string {
 		b.WriteString(q[1 : len(q)-1])
 	}
 	return b.String()
+}
+
+// A column of a table is text or a number, and that alone decides how its
+// cells line up: text (names, codes, ids, times) on the left, numbers
+// (counts, money, bytes, sequences) on the right, so that digits of the same
+// place stand one above the other. Its header lines up the same way.
+type column struct {
+	name   string
+	number bool
+}
+
+// textCol is a column of text, left-aligned.
+func textCol(name string) column { return column{name: name} }
+
+// numCol is a column of numbers, right-aligned.
+func numCol(name string) column { return column{name: name, number: true} }
+
+// table lines up rows under a header, two spaces between columns, every
+// column aligned as it was declared. Widths are counted in runes, as
+// text/tabwriter counts them. A table whose columns have no names has no
+// header line.
+type table struct {
+	cols []column
+	rows [][]string
+}
+
+func newTable(cols ...column) *table { return &table{cols: cols} }
+
+// row adds a row of cells, one a column: the rows of a table are all as
+// wide as its header, or the columns would not line up.
+func (t *table) row(cells ...string) {
+	if len(cells) != len(t.cols) {
+		panic(fmt.Sprintf("table row of %d cells under %d columns", len(cells), len(t.cols)))
+	}
+	t.rows = append(t.rows, cells)
+}
+
+// write writes the table to w. A line carries no spaces at its end.
+func (t *table) write(w io.Writer) error {
+	rows := t.rows
+	header := make([]string, len(t.cols))
+	named := false
+	for i, c := range t.cols {
+		header[i] = c.name
+		named = named || c.name != ""
+	}
+	if named {
+		rows = append([][]string{header}, rows...)
+	}
+	width := make([]int, len(t.cols))
+	for _, r := range rows {
+		for i, c := range r {
+			width[i] = max(width[i], utf8.RuneCountInString(c))
+		}
+	}
+	var b strings.Builder
+	for _, r := range rows {
+		b.Reset()
+		for i, c := range r {
+			if i > 0 {
+				b.WriteString("  ")
+			}
+			pad := strings.Repeat(" ", width[i]-utf8.RuneCountInString(c))
+			if t.cols[i].number {
+				b.WriteString(pad)
+				b.WriteString(c)
+			} else {
+				b.WriteString(c)
+				b.WriteString(pad)
+			}
+		}
+		line := strings.TrimRight(b.String(), " ") + "\n"
+		if _, err := io.WriteString(w, line); err != nil {
+			return err
+		}
+	}
+	return nil
 }

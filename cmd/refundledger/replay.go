@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -93,16 +92,15 @@ func replay(ctx context.Context, natsURL, subject string, from uint64, limit int
 	// What was written is flushed on every way out, and a failed write
 	// (the buffered writer keeps the first) fails the command.
 	w := bufio.NewWriter(&errWriter{w: out})
-	var tw *tabwriter.Writer
+	var t *table
 	defer func() {
-		if tw != nil {
-			tw.Flush() // into w, whose Flush reports any error
+		if t != nil {
+			t.write(w) // into w, whose Flush reports any error
 		}
 		err = errors.Join(err, w.Flush())
 	}()
 	if !raw {
-		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "SEQ\tRECEIVED (UTC)\tPLATFORM\tTYPE\tORDER\tRETRY\tSIGNATURE\tBYTES\tRECEIPT")
+		t = newReplayTable()
 	}
 	// Messages come in batches of up to replayBatch per request (one request
 	// a message made a whole stream take an hour); a batch that brings none
@@ -127,7 +125,7 @@ func replay(ctx context.Context, natsURL, subject string, from uint64, limit int
 			if raw {
 				writeLine(w, msg.Data())
 			} else {
-				printReplayRow(tw, meta.Sequence.Stream, msg)
+				printReplayRow(t, meta.Sequence.Stream, msg)
 			}
 			n++
 			if meta.NumPending == 0 || meta.Sequence.Stream >= last || n == limit {
@@ -159,7 +157,12 @@ func writeLine(w *bufio.Writer, body []byte) {
 	w.WriteByte('\n')
 }
 
-func printReplayRow(tw *tabwriter.Writer, seq uint64, msg jetstream.Msg) {
+func newReplayTable() *table {
+	return newTable(numCol("SEQ"), textCol("RECEIVED (UTC)"), textCol("PLATFORM"), textCol("TYPE"), textCol("ORDER"),
+		numCol("RETRY"), textCol("SIGNATURE"), numCol("BYTES"), textCol("RECEIPT"))
+}
+
+func printReplayRow(t *table, seq uint64, msg jetstream.Msg) {
 	h := msg.Headers()
 	received := h.Get(proto.HeaderReceivedAt)
 	if t, err := time.Parse(time.RFC3339Nano, received); err == nil {
@@ -174,6 +177,6 @@ func printReplayRow(tw *tabwriter.Writer, seq uint64, msg jetstream.Msg) {
 	if q := h.Get(proto.HeaderQuarantine); q != "" {
 		parts[3], retry = "quarantined: "+q, "-"
 	}
-	fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", seq, orDash(received), parts[2], parts[3], parts[4],
-		orDash(retry), orDash(h.Get(proto.HeaderSignature)), len(msg.Data()), orDash(h.Get(proto.HeaderReceiptID)))
+	t.row(fmt.Sprint(seq), orDash(received), parts[2], parts[3], parts[4],
+		orDash(retry), orDash(h.Get(proto.HeaderSignature)), fmt.Sprint(len(msg.Data())), orDash(h.Get(proto.HeaderReceiptID)))
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -33,19 +32,17 @@ func reportCmd() *cobra.Command {
 
 func printReport(w io.Writer, rep projections.Report) {
 	fmt.Fprintf(w, "ledger up to stream sequence %s\n\n", fmtCount(rep.Checkpoint))
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "PLATFORM\tPHASE\tREFUNDS\tPOSTINGS\tBOOKED (CNY)\t")
+	t := newTable(textCol("PLATFORM"), textCol("PHASE"), numCol("REFUNDS"), numCol("POSTINGS"), numCol("BOOKED (CNY)"))
 	for _, r := range rep.Rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t\n", r.Platform, r.Phase, fmtCount(uint64(r.Refunds)), fmtCount(uint64(r.Postings)), fmtFen(r.Booked))
+		t.row(string(r.Platform), r.Phase, fmtCount(uint64(r.Refunds)), fmtCount(uint64(r.Postings)), fmtFen(r.Booked))
 	}
-	fmt.Fprintf(tw, "total\t\t%s\t\t%s\t\n", fmtCount(uint64(rep.Refunds)), fmtFen(rep.BookedTotal))
-	tw.Flush()
+	t.row("total", "", fmtCount(uint64(rep.Refunds)), "", fmtFen(rep.BookedTotal))
+	t.write(w)
 	fmt.Fprintln(w)
-	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "ANOMALY\tCOUNT\t")
+	t = newTable(textCol("ANOMALY"), numCol("COUNT"))
 	for _, a := range rep.Anomalies {
-		fmt.Fprintf(tw, "%s\t%s\t\n", a.Code, fmtCount(uint64(a.Count)))
+		t.row(a.Code, fmtCount(uint64(a.Count)))
 	}
-	fmt.Fprintf(tw, "quarantined callbacks\t%s\t\n", fmtCount(rep.Quarantined))
-	tw.Flush()
+	t.row("quarantined callbacks", fmtCount(rep.Quarantined))
+	t.write(w)
 }

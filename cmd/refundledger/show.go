@@ -98,20 +98,20 @@ func printRefund(w io.Writer, r ledger.Refund) {
 	tw.Flush()
 
 	fmt.Fprintln(w, "\nOPERATIONS")
-	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "AT (UTC)\tID\tTYPE\tBY\tFROM\tTO\tREMARK")
+	// TYPE is Xportcn's code for the operation, a name more than a
+	// quantity: text.
+	t := newTable(textCol("AT (UTC)"), textCol("ID"), textCol("TYPE"), textCol("BY"), textCol("FROM"), textCol("TO"), textCol("REMARK"))
 	for _, op := range r.Operations {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\n", fmtTime(op.At), cell(op.ID), op.Type, orDash(roles[op.Role]), orDash(op.From), cell(op.To), cell(op.Remark))
+		t.row(fmtTime(op.At), cell(op.ID), fmt.Sprint(op.Type), orDash(roles[op.Role]), orDash(op.From), cell(op.To), cell(op.Remark))
 	}
-	tw.Flush()
+	t.write(w)
 	if len(r.Postings) > 0 {
 		fmt.Fprintln(w, "\nPOSTINGS (CNY)")
-		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, "AT (UTC)\tKIND\tGOODS\tCARRIAGE\tAMOUNT\tID\t")
+		t := newTable(textCol("AT (UTC)"), textCol("KIND"), numCol("GOODS"), numCol("CARRIAGE"), numCol("AMOUNT"), textCol("ID"))
 		for _, p := range r.Postings {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t\n", fmtTime(p.At), p.Kind, fmtFen(p.Goods), fmtFen(p.Carriage), fmtFen(p.Amount), cell(p.ID))
+			t.row(fmtTime(p.At), p.Kind, fmtFen(p.Goods), fmtFen(p.Carriage), fmtFen(p.Amount), cell(p.ID))
 		}
-		tw.Flush()
+		t.write(w)
 	}
 	printAnomalies(w, r.Anomalies)
 }
@@ -121,25 +121,24 @@ func printAnomalies(w io.Writer, list []ledger.Anomaly) {
 		return
 	}
 	fmt.Fprintln(w, "\nANOMALIES")
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	t := newTable(textCol(""), textCol("")) // code, detail; no header
 	for _, a := range list {
-		fmt.Fprintf(tw, "%s\t%s\n", cell(a.Code), cell(a.Detail))
+		t.row(cell(a.Code), cell(a.Detail))
 	}
-	tw.Flush()
+	t.write(w)
 }
 
 func printDeliveries(w io.Writer, ds []projections.Delivery) {
 	fmt.Fprintln(w, "\nDELIVERIES")
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "SEQ\tRECEIVED (UTC)\tPUSHED (UTC)\tRETRY\tMESSAGE ID\tNEW?")
+	t := newTable(numCol("SEQ"), textCol("RECEIVED (UTC)"), textCol("PUSHED (UTC)"), numCol("RETRY"), textCol("MESSAGE ID"), textCol("NEW?"))
 	for _, d := range ds {
 		isNew := "new"
 		if d.Duplicate {
 			isNew = "duplicate"
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\t%s\n", d.Seq, fmtTime(ledger.Time(d.ReceivedAt)), fmtTime(ledger.Time(d.PushedAt)), d.RetryCount, orDash(d.MessageID), isNew)
+		t.row(fmt.Sprint(d.Seq), fmtTime(ledger.Time(d.ReceivedAt)), fmtTime(ledger.Time(d.PushedAt)), fmt.Sprint(d.RetryCount), orDash(d.MessageID), isNew)
 	}
-	tw.Flush()
+	t.write(w)
 }
 
 func printOrder(w io.Writer, o ledger.Order) {
@@ -164,21 +163,19 @@ func printOrder(w io.Writer, o ledger.Order) {
 	tw.Flush()
 	if len(o.PriceHistory) > 1 {
 		fmt.Fprintln(w, "\nPRICE HISTORY (CNY)")
-		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, "AT (UTC)\tTOTAL\tCHANGE\tPRODUCTS\tSHIPPING\tMESSAGE\t")
+		t := newTable(textCol("AT (UTC)"), numCol("TOTAL"), numCol("CHANGE"), numCol("PRODUCTS"), numCol("SHIPPING"), textCol("MESSAGE"))
 		for _, p := range o.PriceHistory {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t\n", fmtTime(p.At), fmtFen(p.TotalAmount), fmtFen(p.DiffTotal), fmtFen(p.ProductAmount), fmtFen(p.ShippingFee), cell(p.Type))
+			t.row(fmtTime(p.At), fmtFen(p.TotalAmount), fmtFen(p.DiffTotal), fmtFen(p.ProductAmount), fmtFen(p.ShippingFee), cell(p.Type))
 		}
-		tw.Flush()
+		t.write(w)
 	}
 	if len(o.Refunds) > 0 {
 		fmt.Fprintln(w, "\nREFUNDS")
-		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "REFUND\tSTATUS\tPHASE\tBOOKED (CNY)")
+		t := newTable(textCol("REFUND"), textCol("STATUS"), textCol("PHASE"), numCol("BOOKED (CNY)"))
 		for _, l := range o.Refunds {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", cell(l.RefundID), cell(l.Status), l.Phase, fmtFen(l.Booked))
+			t.row(cell(l.RefundID), cell(l.Status), l.Phase, fmtFen(l.Booked))
 		}
-		tw.Flush()
+		t.write(w)
 	}
 	printAnomalies(w, o.Anomalies)
 }
