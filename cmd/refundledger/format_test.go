@@ -2,8 +2,14 @@ package main
 
 import (
 	"bytes"
+	"io"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
+
+	"refundledger/ledger"
+	"refundledger/ledger/simulate"
 )
 
 func TestFormatting(t *testing.T) {
@@ -44,5 +50,45 @@ func TestProgressPlainLines(t *testing.T) {
 		"rebuild  100.0%  100 / 100 msgs  25 msgs/s  ETA 0:00\n"
 	if buf.String() != want {
 		t.Fatalf("got\n%s\nwant\n%s", buf.String(), want)
+	}
+}
+
+// TestPlural: one refund, two refunds, no refunds.
+func TestPlural(t *testing.T) {
+	for _, tc := range []struct {
+		got, want string
+	}{
+		{plural(1, "refund"), "1 refund"},
+		{plural(0, "refund"), "0 refunds"},
+		{plural(2, "refund"), "2 refunds"},
+		{plural(int64(1234), "callback"), "1,234 callbacks"},
+		{plural(uint64(1), "snapshot"), "1 snapshot"},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("got %q, want %q", tc.got, tc.want)
+		}
+	}
+}
+
+// TestMessagesSayOneInTheSingular: the messages that count something say
+// "1 snapshot", "1 refund", "1 order", not "1 snapshots".
+func TestMessagesSayOneInTheSingular(t *testing.T) {
+	var out strings.Builder
+	printRefund(&out, ledger.Refund{Platform: "1688", RefundID: "TQ1", Snapshots: 1})
+	if !strings.Contains(out.String(), "(1 snapshot folded)") {
+		t.Errorf("show refund:\n%s", out.String())
+	}
+	out.Reset()
+	printOrder(&out, ledger.Order{Platform: "1688", OrderID: "1", RefundedTotal: 100,
+		Refunds: []ledger.RefundLink{{RefundID: "TQ1", Booked: 100}}})
+	if !strings.Contains(out.String(), "1.00 CNY in 1 refund\n") {
+		t.Errorf("show order:\n%s", out.String())
+	}
+	out.Reset()
+	if err := genJSONL(simulate.Options{Orders: 1, Seed: 1}, io.Discard, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`^generated [0-9,]+ callbacks? for 1 order \(seed 1\)\n$`).MatchString(out.String()) {
+		t.Errorf("gen: %q", out.String())
 	}
 }

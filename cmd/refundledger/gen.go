@@ -105,7 +105,7 @@ func genJSONL(opts simulate.Options, out, errOut io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(errOut, "generated %s callbacks for %s orders (seed %d)\n", fmtCount(uint64(n)), fmtCount(uint64(opts.Orders)), opts.Seed)
+	fmt.Fprintf(errOut, "generated %s for %s (seed %d)\n", plural(n, "callback"), plural(opts.Orders, "order"), opts.Seed)
 	return nil
 }
 

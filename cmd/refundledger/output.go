@@ -125,3 +125,17 @@ func (t *table) write(w io.Writer) error {
 	}
 	return nil
 }
+
+// plural writes a count and its noun, the noun in the plural unless the
+// count is 1: "1 refund", "0 refunds", "1,234 refunds". It is for nouns whose
+// plural takes an s (refund, callback, order, snapshot).
+func plural[N ~int | ~int64 | ~uint64](n N, noun string) string {
+	s := fmt.Sprint(n)
+	if n >= 0 {
+		s = fmtCount(uint64(n))
+	}
+	if n != 1 {
+		noun += "s"
+	}
+	return s + " " + noun
+}

@@ -94,7 +94,7 @@ func printRefund(w io.Writer, r ledger.Refund) {
 	fmt.Fprintf(tw, "applied\tgoods %s + carriage %s CNY\n", fmtFen(r.Amounts.ApplyPayment), fmtFen(r.Amounts.ApplyCarriage))
 	fmt.Fprintf(tw, "refunded\tgoods %s + carriage %s CNY\n", fmtFen(r.Amounts.RefundPayment), fmtFen(r.Amounts.RefundCarriage))
 	fmt.Fprintf(tw, "booked\t%s CNY\n", fmtFen(r.Booked))
-	fmt.Fprintf(tw, "updated\t%s UTC (%d snapshots folded)\n", fmtTime(r.UpdatedAt), r.Snapshots)
+	fmt.Fprintf(tw, "updated\t%s UTC (%s folded)\n", fmtTime(r.UpdatedAt), plural(r.Snapshots, "snapshot"))
 	tw.Flush()
 
 	fmt.Fprintln(w, "\nOPERATIONS")
@@ -159,7 +159,7 @@ func printOrder(w io.Writer, o ledger.Order) {
 		paid = "yes, total not stated by any order message"
 	}
 	fmt.Fprintf(tw, "paid\t%s\n", paid)
-	fmt.Fprintf(tw, "refunded\t%s CNY in %d refunds\n", fmtFen(o.RefundedTotal), len(o.Refunds))
+	fmt.Fprintf(tw, "refunded\t%s CNY in %s\n", fmtFen(o.RefundedTotal), plural(len(o.Refunds), "refund"))
 	tw.Flush()
 	if len(o.PriceHistory) > 1 {
 		fmt.Fprintln(w, "\nPRICE HISTORY (CNY)")
