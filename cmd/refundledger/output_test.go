@@ -1,9 +1,18 @@
 package main
 
 import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
+	"refundledger/ingest"
 	"refundledger/ledger"
 )
 
@@ -36,5 +45,56 @@ func TestShowPrintsCallbackTextEscaped(t *testing.T) {
 	}
 	if !strings.Contains(s, `line\nbreak \x1b[31mred`) {
 		t.Errorf("the remark is not on its row, escaped:\n%s", s)
+	}
+}
+
+// cancelOnWrite cancels when what was written holds want.
+type cancelOnWrite struct {
+	mu     sync.Mutex
+	buf    strings.Builder
+	want   string
+	cancel func()
+}
+
+func (c *cancelOnWrite) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.buf.Write(p)
+	if strings.Contains(c.buf.String(), c.want) {
+		c.cancel()
+	}
+	return len(p), nil
+}
+
+// TestProjectBannerHeaderFirst: `project` prints its header line, then the
+// admin address and NATS under it, as serve prints its banner.
+func TestProjectBannerHeaderFirst(t *testing.T) {
+	ns, err := ingest.StartEmbeddedNATS(ingest.EmbeddedOptions{StoreDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { ns.Shutdown(); ns.WaitForShutdown() }()
+	conn, err := connect(ns.ClientURL(), ingest.EmbeddedOptions{}, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := ingest.EnsureStream(ctx, conn.JS, 1); err != nil {
+		t.Fatal(err)
+	}
+	out := &cancelOnWrite{want: "  nats ", cancel: cancel}
+	data := t.TempDir()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if err := project(ctx, data, ns.ClientURL(), "127.0.0.1:0", 1, log, out); err != nil && !errors.Is(err, context.Canceled) {
+		t.Fatalf("project: %v\n%s", err, out.buf.String())
+	}
+	want := regexp.MustCompile(`^refundledger projecting ` + ingest.StreamName + ` into ` + regexp.QuoteMeta(filepath.Join(data, "pebble")) + `
+  admin      http://127\.0\.0\.1:\d+/v1/status
+  nats       ` + regexp.QuoteMeta(ns.ClientURL()) + `
+$`)
+	if !want.MatchString(out.buf.String()) {
+		t.Errorf("want the header line, then the admin address and NATS; got\n%s", out.buf.String())
 	}
 }

@@ -73,6 +73,7 @@ func project(ctx context.Context, data, natsURL, adminListen string, replicas in
 	}
 	defer proj.Close()
 	relay := &projections.Relay{JS: js, Store: proj.Store, Logger: log}
+	var adminAddr net.Addr
 	if adminListen != "" {
 		api := &projections.API{Projection: proj, Logger: log, LastSeq: streamLastSeq(stream), Relay: relay,
 			AuditEvents: eventsAuditor(js, proj), Audit: auditor(ctx, js, proj, filepath.Join(data, "pebble.audit"), log)}
@@ -83,14 +84,20 @@ func project(ctx context.Context, data, natsURL, adminListen string, replicas in
 		srv := &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 5 * time.Second}
 		go srv.Serve(ln)
 		defer srv.Close()
-		fmt.Fprintf(out, "  admin      http://%s/v1/status\n", ln.Addr())
+		adminAddr = ln.Addr()
 	}
 	if _, err := ensure(ctx, log, projections.EventsStream, func(ctx context.Context) (jetstream.Stream, error) {
 		return projections.EnsureEventsStream(ctx, js, replicas)
 	}); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "refundledger projecting %s from %s into %s\n", ingest.StreamName, natsURL, filepath.Join(data, "pebble"))
+	// The banner once all is ready, in serve's shape: the header line,
+	// then where to reach it.
+	fmt.Fprintf(out, "refundledger projecting %s into %s\n", ingest.StreamName, filepath.Join(data, "pebble"))
+	if adminAddr != nil {
+		fmt.Fprintf(out, "  admin      http://%s/v1/status\n", adminAddr)
+	}
+	fmt.Fprintf(out, "  nats       %s\n", natsURL)
 	bg := runBackground(ctx, proj.Run, relay.Run)
 	select {
 	case <-ctx.Done():
