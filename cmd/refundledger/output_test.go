@@ -48,6 +48,40 @@ func TestShowPrintsCallbackTextEscaped(t *testing.T) {
 	}
 }
 
+// TestShowOrderSeenOnlyThroughRefunds: an order no order message has
+// described is not known to be unpaid; one described by status-only
+// messages shows its status.
+func TestShowOrderSeenOnlyThroughRefunds(t *testing.T) {
+	var out strings.Builder
+	printOrder(&out, ledger.Order{Platform: "1688", OrderID: "2044420321024880794", RefundedTotal: 16700,
+		Refunds: []ledger.RefundLink{{RefundID: "TQ1", Status: "refundsuccess", Phase: "succeeded", Booked: 16700}}})
+	s := out.String()
+	for _, want := range []string{
+		"status    no order message yet (only refunds name this order)\n",
+		"paid      unknown (no order message yet)\n",
+	} {
+		if !strings.Contains(s, want) {
+			t.Errorf("want %q in\n%s", want, s)
+		}
+	}
+
+	// Status-only messages (no totals): the status is known, and so is
+	// that nothing said it was paid.
+	out.Reset()
+	printOrder(&out, ledger.Order{Platform: "taobao", OrderID: "9",
+		StatusHistory: []ledger.OrderTotals{{Status: "WAIT_BUYER_PAY", At: 1779263269000}, {Status: "TRADE_CLOSED", At: 1779263270000}}})
+	s = out.String()
+	for _, want := range []string{
+		"status    TRADE_CLOSED (as of 2026-05-20 07:47:50 UTC)\n",
+		"totals    not stated by any order message\n",
+		"paid      not paid\n",
+	} {
+		if !strings.Contains(s, want) {
+			t.Errorf("want %q in\n%s", want, s)
+		}
+	}
+}
+
 // cancelOnWrite cancels when what was written holds want.
 type cancelOnWrite struct {
 	mu     sync.Mutex

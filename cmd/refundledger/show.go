@@ -145,10 +145,23 @@ func printOrder(w io.Writer, o ledger.Order) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "order\t%s/%s\n", o.Platform, cell(o.OrderID))
 	fmt.Fprintf(tw, "order no\t%s\n", orDash(o.OrderNo))
-	if c := o.Current; c != nil {
+	// The state does not count the order's messages, but each leaves a
+	// trace: totals, a status, the order number or the payment. With none,
+	// only refunds have named the order, and whether it was paid is not
+	// known.
+	messages := o.Current != nil || len(o.StatusHistory) > 0 || o.OrderNo != "" || o.Paid
+	switch {
+	case o.Current != nil:
+		c := o.Current
 		fmt.Fprintf(tw, "status\t%s (as of %s UTC)\n", cell(c.Status), fmtTime(c.At))
 		fmt.Fprintf(tw, "totals\t%s CNY = products %s + shipping %s\n", fmtFen(c.TotalAmount), fmtFen(c.ProductAmount), fmtFen(c.ShippingFee))
-	} else {
+	case len(o.StatusHistory) > 0:
+		c := o.StatusHistory[len(o.StatusHistory)-1]
+		fmt.Fprintf(tw, "status\t%s (as of %s UTC)\n", cell(c.Status), fmtTime(c.At))
+		fmt.Fprintf(tw, "totals\tnot stated by any order message\n")
+	case messages:
+		fmt.Fprintf(tw, "status\tnot stated by any order message\n")
+	default:
 		fmt.Fprintf(tw, "status\tno order message yet (only refunds name this order)\n")
 	}
 	paid := "not paid"
@@ -157,6 +170,8 @@ func printOrder(w io.Writer, o ledger.Order) {
 		paid = fmtFen(o.PaidTotal) + " CNY"
 	case o.Paid:
 		paid = "yes, total not stated by any order message"
+	case !messages:
+		paid = "unknown (no order message yet)"
 	}
 	fmt.Fprintf(tw, "paid\t%s\n", paid)
 	fmt.Fprintf(tw, "refunded\t%s CNY in %s\n", fmtFen(o.RefundedTotal), plural(len(o.Refunds), "refund"))
