@@ -5,10 +5,14 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -79,6 +83,55 @@ func TestShowOrderSeenOnlyThroughRefunds(t *testing.T) {
 		if !strings.Contains(s, want) {
 			t.Errorf("want %q in\n%s", want, s)
 		}
+	}
+}
+
+// closedAddr is an address nothing listens on.
+func closedAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+// TestUnreachableServiceIsASentence: with the service down, show and report
+// say what they could not reach and why in a few words, then the hint;
+// not a Go error chain.
+func TestUnreachableServiceIsASentence(t *testing.T) {
+	addr := closedAddr(t)
+	err := adminGet(context.Background(), "http://"+addr+"/", "/v1/report", 5*time.Second, new(any))
+	want := "cannot reach the service at http://" + addr + " (connection refused): is refundledger serve running? --admin says where"
+	if err == nil || err.Error() != want {
+		t.Errorf("got  %v\nwant %s", err, want)
+	}
+	if !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Errorf("%v does not wrap the refusal", err)
+	}
+
+	// A service that takes the connection and never answers.
+	hang := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { <-hang }))
+	defer srv.Close()
+	defer close(hang)
+	err = adminGet(context.Background(), srv.URL, "/v1/report", 50*time.Millisecond, new(any))
+	want = "cannot reach the service at " + srv.URL + " (no answer within 50ms): is refundledger serve running? --admin says where"
+	if err == nil || err.Error() != want {
+		t.Errorf("got  %v\nwant %s", err, want)
+	}
+}
+
+// TestReplayWithoutNATSSaysWhereItLooked: replay with no NATS names the URL
+// it tried and how to give another.
+func TestReplayWithoutNATSSaysWhereItLooked(t *testing.T) {
+	url := "nats://" + closedAddr(t)
+	err := replay(context.Background(), url, ingest.StreamSubjects, 1, 0, false, io.Discard)
+	want := "cannot reach NATS at " + url + " (no server answered): is refundledger serve running? --nats says where (serve's --nats-listen)"
+	if err == nil || err.Error() != want {
+		t.Errorf("got  %v\nwant %s", err, want)
 	}
 }
 

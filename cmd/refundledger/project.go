@@ -59,7 +59,7 @@ func project(ctx context.Context, data, natsURL, adminListen string, replicas in
 	defer unlock()
 	conn, err := connect(natsURL, ingest.EmbeddedOptions{}, "refundledger project")
 	if err != nil {
-		return err
+		return natsUnreachable(err, natsURL, "is the NATS server running? --nats says where")
 	}
 	defer conn.Close()
 	js := conn.JS

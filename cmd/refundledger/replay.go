@@ -71,7 +71,7 @@ func subjectToken(v string) string {
 func replay(ctx context.Context, natsURL, subject string, from uint64, limit int, raw bool, out io.Writer) (err error) {
 	conn, err := connect(natsURL, ingest.EmbeddedOptions{}, "refundledger replay")
 	if err != nil {
-		return err
+		return natsUnreachable(err, natsURL, "is refundledger serve running? --nats says where (serve's --nats-listen)")
 	}
 	defer conn.Close()
 	stream, err := conn.callbacks(ctx)
