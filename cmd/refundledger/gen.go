@@ -150,8 +150,11 @@ func genPost(ctx context.Context, url string, opts simulate.Options, concurrency
 	st, err := simulate.Post(ctx, url, opts, concurrency, func(done int64) { raiseTo(&answered, done) })
 	close(stopBar)
 	<-barStopped
-	if err == nil {
-		// Every callback was posted: the total is what was sent.
+	// The bar counts callbacks posted, answered or not (simulate.Post's
+	// progress says no more): it ends at 100% only when every one was
+	// answered 200, so that a run against a service that is down does not
+	// end on a full bar. The error below says what became of them.
+	if err == nil && st.OK == st.Sent+st.Errors {
 		n := uint64(st.Sent + st.Errors)
 		bar.update(n, n, rateOf(n), true)
 	} else {
@@ -165,10 +168,31 @@ func genPost(ctx context.Context, url string, opts simulate.Options, concurrency
 	t.row(fmtCount(uint64(st.Sent)), fmtCount(uint64(st.OK)), fmtCount(uint64(st.Rejected)), fmtCount(uint64(st.Errors)),
 		fmt.Sprintf("%.2f", st.Elapsed.Seconds()), fmtCount(uint64(rate)))
 	t.write(out)
-	if err == nil && (st.Rejected > 0 || st.Errors > 0) {
-		err = fmt.Errorf("%d callbacks were not answered 200", st.Rejected+st.Errors)
+	if err == nil {
+		err = notAnswered200(st)
 	}
 	return err
+}
+
+// notAnswered200 says, when some callbacks were not answered 200, how many
+// were and what became of the others; nil when all were.
+func notAnswered200(st simulate.Stats) error {
+	total := st.Sent + st.Errors
+	if st.OK == total {
+		return nil
+	}
+	were := "were"
+	if total == 1 {
+		were = "was"
+	}
+	var others []string
+	if st.Rejected > 0 {
+		others = append(others, fmtCount(uint64(st.Rejected))+" got another status")
+	}
+	if st.Errors > 0 {
+		others = append(others, fmtCount(uint64(st.Errors))+" got no answer (is refundledger serve running? --post says where)")
+	}
+	return fmt.Errorf("%s of %s %s answered 200: %s", fmtCount(uint64(st.OK)), plural(total, "callback"), were, strings.Join(others, ", "))
 }
 
 // raiseTo sets v to n unless it already holds more: the posting goroutines

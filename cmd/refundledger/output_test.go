@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -12,12 +13,14 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
 	"refundledger/ingest"
 	"refundledger/ledger"
+	"refundledger/ledger/simulate"
 )
 
 // TestCellShowsControlCharactersAsEscapes: text from a callback cannot
@@ -183,5 +186,53 @@ func TestProjectBannerHeaderFirst(t *testing.T) {
 $`)
 	if !want.MatchString(out.buf.String()) {
 		t.Errorf("want the header line, then the admin address and NATS; got\n%s", out.buf.String())
+	}
+}
+
+// TestGenPostSaysWhatWasNotAnswered: gen --post against a service that is
+// down, or that answers 500, ends neither on a full bar nor with a bare
+// count: it says how many of how many were answered 200 and what became of
+// the others. Against one that answers 200 the bar ends at 100%.
+func TestGenPostSaysWhatWasNotAnswered(t *testing.T) {
+	opts := simulate.Options{Orders: 2, Seed: 1}
+	var n int64
+	if err := simulate.Each(opts, func(simulate.Callback) error { n++; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	var status atomic.Int64 // what the service answers
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(int(status.Load())) }))
+	defer srv.Close()
+	post := func(url string) (string, error) {
+		t.Helper()
+		var out, errOut strings.Builder
+		err := genPost(context.Background(), url, opts, 4, &out, &errOut)
+		return errOut.String(), err
+	}
+	for _, tc := range []struct {
+		what, url string
+		status    int
+		want      string
+	}{
+		{"down", "http://" + closedAddr(t) + "/callbacks/xportcn", 0,
+			fmt.Sprintf("0 of %d callbacks were answered 200: %d got no answer (is refundledger serve running? --post says where)", n, n)},
+		{"answering 500", srv.URL, http.StatusInternalServerError,
+			fmt.Sprintf("0 of %d callbacks were answered 200: %d got another status", n, n)},
+	} {
+		status.Store(int64(tc.status))
+		progress, err := post(tc.url)
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("%s: got  %v\nwant %s", tc.what, err, tc.want)
+		}
+		if strings.Contains(progress, "100.0%") {
+			t.Errorf("%s: the bar ends full:\n%s", tc.what, progress)
+		}
+	}
+	status.Store(http.StatusOK)
+	progress, err := post(srv.URL)
+	if err != nil || !strings.Contains(progress, fmt.Sprintf("100.0%%  %d / %d callbacks", n, n)) {
+		t.Errorf("all answered 200: %v\n%s", err, progress)
+	}
+	if err := notAnswered200(simulate.Stats{Sent: 1, Rejected: 1}); err == nil || err.Error() != "0 of 1 callback was answered 200: 1 got another status" {
+		t.Errorf("one callback: %v", err)
 	}
 }
