@@ -90,10 +90,15 @@ func TestProjectorSurvivesSIGKILL(t *testing.T) {
 	}
 	admin := ""
 	sc := bufio.NewScanner(stdout)
-	for sc.Scan() && admin == "" {
+	// Stop at the admin line: a scan for one more line would wait for ever
+	// if it were the banner's last.
+	for admin == "" && sc.Scan() {
 		if m := regexp.MustCompile(`^\s+admin\s+(http://[^/]+)/`).FindStringSubmatch(sc.Text()); m != nil {
 			admin = m[1]
 		}
+	}
+	if admin == "" {
+		t.Fatalf("project printed no admin address; stderr:\n%s", &stderr)
 	}
 	go io.Copy(io.Discard, stdout)
 	s := &service{admin: admin}

@@ -126,7 +126,7 @@ func startServeEnv(t *testing.T, dir string, env []string, extra ...string) *ser
 	}
 	sc := bufio.NewScanner(stdout)
 	deadline := time.AfterFunc(30*time.Second, func() { cmd.Process.Kill() })
-	for sc.Scan() && (s.callback == "" || s.admin == "" || s.nats == "") {
+	for (s.callback == "" || s.admin == "" || s.nats == "") && sc.Scan() {
 		if m := reNATS.FindStringSubmatch(sc.Text()); m != nil {
 			s.nats = m[1]
 		}
