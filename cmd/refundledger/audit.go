@@ -10,7 +10,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"syscall"
-	"text/tabwriter"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -119,7 +118,7 @@ func eventsAuditor(js jetstream.JetStream, proj *projections.Projection) func(co
 }
 
 func printEventsAudit(w io.Writer, rep projections.EventsReport) {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	counts := newTable(textCol(""), numCol(""))
 	for _, row := range []struct {
 		what string
 		n    uint64
@@ -132,24 +131,23 @@ func printEventsAudit(w io.Writer, rep projections.EventsReport) {
 		{"published more than once", uint64(rep.Repeated)},
 		{"events of facts no longer derived", uint64(rep.Unknown)},
 	} {
-		fmt.Fprintf(tw, "%s\t%s\n", row.what, fmtCount(row.n))
+		counts.row(row.what, fmtCount(row.n))
 	}
-	tw.Flush()
+	counts.write(w)
 	if rep.OK {
 		fmt.Fprintln(w, "OK: REFUND_EVENTS holds every fact of the outbox it has reached, each once")
 		return
 	}
 	fmt.Fprintln(w)
-	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "PROBLEM\tFACT\tCALLBACK")
+	problems := newTable(textCol("PROBLEM"), textCol("FACT"), numCol("CALLBACK"))
 	for _, d := range rep.Examples {
 		seq := ""
 		if d.Seq != 0 {
 			seq = fmtCount(d.Seq)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", d.Problem, cell(d.FactID), seq)
+		problems.row(d.Problem, cell(d.FactID), seq)
 	}
-	tw.Flush()
+	problems.write(w)
 	if n := rep.Missing + rep.Repeated; n > len(rep.Examples) {
 		fmt.Fprintf(w, "(%s more not listed)\n", fmtCount(uint64(n-len(rep.Examples))))
 	}
@@ -233,24 +231,23 @@ func auditOffline(ctx context.Context, data string, errOut io.Writer) (projectio
 }
 
 func printAudit(w io.Writer, rep projections.AuditReport) {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "checkpoint\t%s\n", fmtCount(rep.Checkpoint))
-	fmt.Fprintf(tw, "keys compared\t%s\n", fmtCount(uint64(rep.Keys)))
-	fmt.Fprintf(tw, "differences\t%s\n", fmtCount(uint64(rep.Differences)))
-	tw.Flush()
+	counts := newTable(textCol(""), numCol(""))
+	counts.row("checkpoint", fmtCount(rep.Checkpoint))
+	counts.row("keys compared", fmtCount(uint64(rep.Keys)))
+	counts.row("differences", fmtCount(uint64(rep.Differences)))
+	counts.write(w)
 	if rep.OK {
 		fmt.Fprintln(w, "OK: the projection equals the fold of the stream up to its checkpoint")
 		return
 	}
 	fmt.Fprintln(w)
-	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "KIND\tKEY")
+	diffs := newTable(textCol("KIND"), textCol("KEY"))
 	for _, d := range rep.Diffs {
-		fmt.Fprintf(tw, "%s\t%s\n", d.Kind, d.Key)
+		diffs.row(d.Kind, d.Key)
 	}
+	diffs.write(w)
 	if n := rep.Differences - len(rep.Diffs); n > 0 {
-		fmt.Fprintf(tw, "...\t%d more\n", n)
+		fmt.Fprintf(w, "(%s more not listed)\n", fmtCount(uint64(n)))
 	}
-	tw.Flush()
 	fmt.Fprintln(w, "FAILED: missing = only in a fresh fold, extra = only in the projection; `refundledger rebuild` replaces it")
 }

@@ -173,3 +173,34 @@ func TestReplayAlignsTextLeftNumbersRight(t *testing.T) {
 		"  9  2026-11-28 08:37:27  1688      ORDER_CREATE                         3305075341149134260      0  off          405  R3305075341149134260\n"+
 		" 10  2026-11-28 08:37:27  1688      ORDER_BUYER_VIEW_ORDER_BUYER_REFUND  2044                    12  off         5234  R2044\n")
 }
+
+// TestAuditReportsAlignNumbersRight: the audits' counts and the CALLBACK
+// column of the events audit are numbers, right-aligned.
+func TestAuditReportsAlignNumbersRight(t *testing.T) {
+	var out strings.Builder
+	printAudit(&out, projections.AuditReport{Checkpoint: 12345, Keys: 67890, Differences: 1,
+		Diffs: []projections.AuditDiff{{Key: "refund/1688/TQ1", Kind: "different"}}})
+	checkTable(t, "audit", out.String(), ""+
+		"checkpoint     12,345\n"+
+		"keys compared  67,890\n"+
+		"differences         1\n"+
+		"\n"+
+		"KIND       KEY\n"+
+		"different  refund/1688/TQ1\n"+
+		"FAILED: missing = only in a fresh fold, extra = only in the projection; `refundledger rebuild` replaces it\n")
+
+	out.Reset()
+	printEventsAudit(&out, projections.EventsReport{Events: 1000, Reached: 9, Facts: 1001, Missing: 1,
+		Examples: []projections.EventsDiff{{Problem: "missing", FactID: "f1", Seq: 1234}, {Problem: "repeated", FactID: "f2", Seq: 7}}})
+	got := out.String()
+	if _, problems, _ := strings.Cut(got, "\n\n"); problems != ""+
+		"PROBLEM   FACT  CALLBACK\n"+
+		"missing   f1       1,234\n"+
+		"repeated  f2           7\n" {
+		t.Errorf("events audit problems:\n%s", got)
+	}
+	if !strings.Contains(got, "events read                                   1,000\n"+
+		"last callback they reach                          9\n") {
+		t.Errorf("events audit counts:\n%s", got)
+	}
+}
