@@ -495,13 +495,7 @@ func TestARelayDoesNotGoOnAfterABackfillThatWentPastItsPlace(t *testing.T) {
 // window is past, so a fact published again would be stored again.
 func TestRelayTakesOverFromEventsWithoutAFoldVersion(t *testing.T) {
 	e := mustEnv(t)
-	if _, err := projections.EnsureEventsStream(context.Background(), e.js, 1); err != nil {
-		t.Fatal(err)
-	}
-	for i := range 8 {
-		e.publish(t, variant(t, i, []string{"refundsuccess", "waitselleragree"}[i%2]))
-	}
-	store, outbox := e.projectAll(t)
+	store, outbox := e.eightRefundsProjected(t)
 	for _, o := range outbox { // as the relay before the header published them
 		m := nats.NewMsg(projections.EventSubject(o.Fact))
 		m.Data = []byte(mustJSON(t, o.Fact))
@@ -536,13 +530,7 @@ func TestRelayTakesOverFromEventsWithoutAFoldVersion(t *testing.T) {
 // store still finds it equal to a fresh fold.
 func TestARelayStartedAgainDoesNotRepeatABackfillThatFoundNothingMissing(t *testing.T) {
 	e := mustEnv(t)
-	if _, err := projections.EnsureEventsStream(context.Background(), e.js, 1); err != nil {
-		t.Fatal(err)
-	}
-	for i := range 8 {
-		e.publish(t, variant(t, i, []string{"refundsuccess", "waitselleragree"}[i%2]))
-	}
-	store, outbox := e.projectAll(t)
+	store, outbox := e.eightRefundsProjected(t)
 	// The events as a relay of the previous fold version published them:
 	// the same facts, which the new fold derives too.
 	if err := store.SetFoldVersion(strconv.Itoa(ledger.FoldVersion - 1)); err != nil {
@@ -594,6 +582,20 @@ func TestARelayStartedAgainDoesNotRepeatABackfillThatFoundNothingMissing(t *test
 	if err != nil || !rep.OK {
 		t.Fatalf("audit after a backfill: %+v, %v", rep, err)
 	}
+}
+
+// eightRefundsProjected creates the events stream, stores eight refund
+// callbacks and folds them into a store; it returns the store and its
+// outbox (nothing published yet).
+func (e *env) eightRefundsProjected(t *testing.T) (*projections.Store, []projections.OutboxEntry) {
+	t.Helper()
+	if _, err := projections.EnsureEventsStream(context.Background(), e.js, 1); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 8 {
+		e.publish(t, variant(t, i, []string{"refundsuccess", "waitselleragree"}[i%2]))
+	}
+	return e.projectAll(t)
 }
 
 // startRelayLogging is startRelay with the relay's log kept in logs.

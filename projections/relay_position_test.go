@@ -15,14 +15,7 @@ import (
 // facts (here the stream refuses more messages after its first fact).
 func TestRelayPositionIsNotACallbackHalfPublished(t *testing.T) {
 	e := mustEnv(t)
-	for i := range 3 {
-		e.publish(t, variant(t, i, "refundsuccess"))
-	}
-	proj := e.runProjection(t)
-	outbox, err := proj.Store().Outbox(0, 1_000_000)
-	if err != nil {
-		t.Fatal(err)
-	}
+	proj, outbox := e.threeRefundsProjected(t)
 	// The first fact of the first callback with more than one.
 	first := -1
 	for i := 0; i+1 < len(outbox); i++ {
@@ -63,14 +56,7 @@ func TestRelayPositionIsNotACallbackHalfPublished(t *testing.T) {
 // until it publishes something.
 func TestARelayStartedAgainKnowsItsPosition(t *testing.T) {
 	e := mustEnv(t)
-	for i := range 3 {
-		e.publish(t, variant(t, i, "refundsuccess"))
-	}
-	proj := e.runProjection(t)
-	outbox, err := proj.Store().Outbox(0, 1_000_000)
-	if err != nil {
-		t.Fatal(err)
-	}
+	proj, outbox := e.threeRefundsProjected(t)
 	if _, err := projections.EnsureEventsStream(context.Background(), e.js, 1); err != nil {
 		t.Fatal(err)
 	}
@@ -93,4 +79,19 @@ func TestARelayStartedAgainKnowsItsPosition(t *testing.T) {
 	if st := r.Status(); st.Published != 0 {
 		t.Fatalf("published %d facts again", st.Published)
 	}
+}
+
+// threeRefundsProjected stores three refund callbacks and runs a projection
+// until it has folded them; it returns the projection and its outbox.
+func (e *env) threeRefundsProjected(t *testing.T) (*projections.Projection, []projections.OutboxEntry) {
+	t.Helper()
+	for i := range 3 {
+		e.publish(t, variant(t, i, "refundsuccess"))
+	}
+	proj := e.runProjection(t)
+	outbox, err := proj.Store().Outbox(0, 1_000_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return proj, outbox
 }
