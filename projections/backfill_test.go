@@ -506,16 +506,7 @@ func TestRelayTakesOverFromEventsWithoutAFoldVersion(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	e.shortDedupWindow(t)
-	e.publish(t, variant(t, 50, "refundsuccess"))
-	e.project(t, store)
-	all, err := store.Outbox(0, 1_000_000)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(all) <= len(outbox) {
-		t.Fatal("the new callback made no fact")
-	}
+	all := e.oneMoreRefundAfterTheWindow(t, store, outbox)
 	stop := e.startRelay(t, store)
 	e.waitEvents(t, len(all))
 	stop()
@@ -562,16 +553,7 @@ func TestARelayStartedAgainDoesNotRepeatABackfillThatFoundNothingMissing(t *test
 
 	// It goes on in order from where the backfill ended: the next callback's
 	// facts, each once, and nothing of the past again.
-	e.shortDedupWindow(t)
-	e.publish(t, variant(t, 50, "refundsuccess"))
-	e.project(t, store)
-	all, err := store.Outbox(0, 1_000_000)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(all) <= len(outbox) {
-		t.Fatal("the new callback made no fact")
-	}
+	all := e.oneMoreRefundAfterTheWindow(t, store, outbox)
 	e.waitEvents(t, len(all))
 	stop()
 	stop = func() {}
@@ -596,6 +578,24 @@ func (e *env) eightRefundsProjected(t *testing.T) (*projections.Store, []project
 		e.publish(t, variant(t, i, []string{"refundsuccess", "waitselleragree"}[i%2]))
 	}
 	return e.projectAll(t)
+}
+
+// oneMoreRefundAfterTheWindow lets the events stream's duplicate window pass
+// (shortDedupWindow), then stores and folds one more refund callback, and
+// returns the store's whole outbox: outbox and the new facts.
+func (e *env) oneMoreRefundAfterTheWindow(t *testing.T, store *projections.Store, outbox []projections.OutboxEntry) []projections.OutboxEntry {
+	t.Helper()
+	e.shortDedupWindow(t)
+	e.publish(t, variant(t, 50, "refundsuccess"))
+	e.project(t, store)
+	all, err := store.Outbox(0, 1_000_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) <= len(outbox) {
+		t.Fatal("the new callback made no fact")
+	}
+	return all
 }
 
 // startRelayLogging is startRelay with the relay's log kept in logs.
