@@ -66,8 +66,9 @@ type RelayStatus struct {
 	// backfilled; not those another relay or node published).
 	Published uint64 `json:"published"`
 	// Position is the callback (stream sequence) whose facts, and those
-	// before, are in REFUND_EVENTS: the last this relay handled, or at start
-	// the one the stream's last event names. 0: none yet.
+	// before, are in REFUND_EVENTS: the last this relay handled, or the one
+	// the stream's last event names, once this projection has folded it.
+	// 0: none yet.
 	Position uint64 `json:"position"`
 	// Backfilling: it is publishing what a projection of a new fold version
 	// adds to the past (see "Exactly once downstream" in README).
@@ -187,6 +188,12 @@ func (r *Relay) publishSome(ctx context.Context, stream jetstream.Stream) (int, 
 	if from.empty {
 		afterSeq, afterN = 0, -1
 	}
+	// Read before the outbox: a callback this projection has not folded
+	// yet may have facts still to publish, whatever the stream says.
+	folded, err := store.Checkpoint()
+	if err != nil {
+		return 0, err
+	}
 	entries, err := store.OutboxAfter(afterSeq, afterN, r.Batch)
 	if err != nil {
 		return 0, err
@@ -198,9 +205,10 @@ func (r *Relay) publishSome(ctx context.Context, stream jetstream.Stream) (int, 
 		return 0, err
 	}
 	// Position names a callback once all its facts are handled: the last
-	// one handled (by this relay, or before it started: the stream's), when
-	// the outbox holds nothing after it but facts of later callbacks.
-	if !from.empty && from.seq > r.place.Load() && (len(entries) == 0 || entries[0].Seq != from.seq) {
+	// one handled (by this relay, or another: the stream's), when this
+	// projection has folded it and its outbox holds nothing after it but
+	// facts of later callbacks.
+	if !from.empty && from.seq > r.place.Load() && folded >= from.seq && (len(entries) == 0 || entries[0].Seq != from.seq) {
 		r.place.Store(from.seq)
 	}
 	published := 0

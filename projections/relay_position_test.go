@@ -95,3 +95,33 @@ func (e *env) threeRefundsProjected(t *testing.T) (*projections.Projection, []pr
 	}
 	return proj, outbox
 }
+
+// A relay whose projection has not folded the callback the stream's last
+// event names does not take that callback for its position: its facts may
+// be only partly in REFUND_EVENTS (another relay stopped halfway), and this
+// projection cannot tell yet.
+func TestARelayBehindTheStreamDoesNotClaimItsPosition(t *testing.T) {
+	e := mustEnv(t)
+	proj, outbox := e.threeRefundsProjected(t)
+	if _, err := projections.EnsureEventsStream(context.Background(), e.js, 1); err != nil {
+		t.Fatal(err)
+	}
+	e.relayUntil(t, proj.Store(), len(outbox), 1)
+	last := outbox[len(outbox)-1].Seq
+
+	behind := mustOpenStore(t, t.TempDir())
+	defer behind.Close()
+	e.projectUntil(t, behind, last-1)
+	r := &projections.Relay{JS: e.js, Store: func() *projections.Store { return behind }, Logger: quiet(), Poll: 5 * time.Millisecond}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	time.Sleep(100 * time.Millisecond) // 20 polls
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got := r.Status().Position; got >= last {
+		t.Fatalf("position %d, but this projection has folded only up to %d", got, last-1)
+	}
+}

@@ -30,7 +30,7 @@ func connect(url string, emb ingest.EmbeddedOptions, name string, jsOpts ...jets
 	if url == "" {
 		ns, err := ingest.StartEmbeddedNATS(emb)
 		if errors.Is(err, syscall.EADDRINUSE) {
-			return nil, fmt.Errorf("%w (another NATS server or refundledger serve has this port: choose another with --nats-listen, 0 for any free one)", err)
+			return nil, fmt.Errorf("%w (another NATS server or refundledger serve has this port: choose another with --nats-listen, 127.0.0.1:0 for any free one)", err)
 		}
 		if err != nil {
 			return nil, err
