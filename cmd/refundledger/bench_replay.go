@@ -157,7 +157,7 @@ func median[T float64 | time.Duration](xs []T) T {
 // size, each is measured by a process of its own (this binary, --row-json),
 // so that no size's peak RSS includes what the allocators kept of another.
 func benchReplay(ctx context.Context, sizes []int, seed uint64, natsChild bool, rounds int, out, errOut io.Writer) error {
-	fmt.Fprintf(out, "bench replay: %d cores (GOMAXPROCS %d), %s\n", runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version())
+	fmt.Fprintf(out, "bench replay: %s (GOMAXPROCS %d), %s\n", plural(runtime.NumCPU(), "core"), runtime.GOMAXPROCS(0), runtime.Version())
 	var rows []replayRow
 	for _, n := range sizes {
 		var row replayRow
@@ -220,11 +220,11 @@ func replayTables(out io.Writer, rows []replayRow, natsChild bool, rounds int) e
 	if natsChild {
 		where = "this process, and the NATS server in its own"
 	}
-	_, err := fmt.Fprintf(out, `medians of %d rounds (raw then full, in turn)
+	_, err := fmt.Fprintf(out, `medians of %s (raw then full, in turn)
 full/raw: median of the rounds' ratios of callbacks/s (range)
 full/raw by CPU: median of the rounds' raw CPU / full CPU, NATS included: the ratio if both phases were limited by CPU alone
 CPU: %s; RSS: peak in the first round
-`, rounds, where)
+`, plural(rounds, "round"), where)
 	return err
 }
 

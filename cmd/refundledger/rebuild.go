@@ -101,7 +101,7 @@ func rebuild(ctx context.Context, data, natsURL string, out, errOut io.Writer) e
 	// checkpoint: the count and the rate are of this run.
 	took := time.Since(start)
 	folded := last.Folded
-	fmt.Fprintf(out, "rebuilt %s: %s messages in %s (%s msgs/s), checkpoint %d\n",
-		live, fmtCount(folded), took.Round(time.Millisecond), fmtCount(uint64(float64(folded)/max(took.Seconds(), 1e-3))), cp)
+	fmt.Fprintf(out, "rebuilt %s: %s in %s (%s messages/s), checkpoint %s\n",
+		live, plural(folded, "message"), took.Round(time.Millisecond), fmtCount(uint64(float64(folded)/max(took.Seconds(), 1e-3))), fmtCount(cp))
 	return nil
 }
