@@ -44,10 +44,11 @@ func TestProgressPlainLines(t *testing.T) {
 	p.update(20, 100, 5, false) // within plainEvery: not printed
 	now = now.Add(plainEvery)
 	p.update(50, 100, 25, false)
+	p.note = "1 callback not answered 200" // said after the ETA
 	p.update(100, 100, 25, true)
 	want := "rebuild   10.0%  10 / 100 msgs  5 msgs/s  ETA 0:18\n" +
 		"rebuild   50.0%  50 / 100 msgs  25 msgs/s  ETA 0:02\n" +
-		"rebuild  100.0%  100 / 100 msgs  25 msgs/s  ETA 0:00\n"
+		"rebuild  100.0%  100 / 100 msgs  25 msgs/s  ETA 0:00  1 callback not answered 200\n"
 	if buf.String() != want {
 		t.Fatalf("got\n%s\nwant\n%s", buf.String(), want)
 	}

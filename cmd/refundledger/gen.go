@@ -114,11 +114,12 @@ func genJSONL(opts simulate.Options, out, errOut io.Writer) error {
 const genRedrawEvery = 250 * time.Millisecond
 
 // genPost posts the simulation to url with a progress bar on errOut. The
-// count is of requests done (simulate.Post's progress); the total is counted
-// by a pass of the same (deterministic) simulation beside the posting, and
-// the bar is drawn once it is known.
+// count is of requests done (simulate.Post's progress), and the bar says how
+// many of them were not answered 200; the total is counted by a pass of the
+// same (deterministic) simulation beside the posting, and the bar is drawn
+// once it is known.
 func genPost(ctx context.Context, url string, opts simulate.Options, concurrency int, out, errOut io.Writer) error {
-	var answered atomic.Int64
+	var posted, failed atomic.Int64
 	var total atomic.Uint64
 	counting, stopCounting := context.WithCancel(ctx)
 	defer stopCounting()
@@ -141,13 +142,19 @@ func genPost(ctx context.Context, url string, opts simulate.Options, concurrency
 			case <-stopBar:
 				return
 			case <-tick.C:
-				if n, t := uint64(answered.Load()), total.Load(); t > 0 && n < t {
+				if n, t := uint64(posted.Load()), total.Load(); t > 0 && n < t {
+					if f := failed.Load(); f > 0 {
+						bar.note = plural(f, "callback") + " not answered 200"
+					}
 					bar.update(n, t, rateOf(n), false)
 				}
 			}
 		}
 	}()
-	st, err := simulate.Post(ctx, url, opts, concurrency, func(done int64) { raiseTo(&answered, done) })
+	st, err := simulate.Post(ctx, url, opts, concurrency, func(done, notOK int64) {
+		raiseTo(&posted, done)
+		raiseTo(&failed, notOK)
+	})
 	close(stopBar)
 	<-barStopped
 	// The bar counts callbacks posted, answered or not (simulate.Post's

@@ -17,7 +17,8 @@ type progress struct {
 	unit  string
 	last  time.Time
 	now   func() time.Time
-	open  bool // a bar is drawn on the terminal and its line not ended
+	open  bool   // a bar is drawn on the terminal and its line not ended
+	note  string // said after the ETA when not empty ("3 not answered 200")
 }
 
 // plainEvery is how often progress prints a line when not on a terminal.
@@ -43,6 +44,9 @@ func (p *progress) update(done, total uint64, rate float64, final bool) {
 	}
 	line := fmt.Sprintf("%-8s %5.1f%%  %s / %s %s  %s %s/s  ETA %s",
 		p.label, pct, fmtCount(done), fmtCount(total), p.unit, fmtCount(uint64(rate)), p.unit, eta)
+	if p.note != "" {
+		line += "  " + p.note
+	}
 	if !p.tty {
 		fmt.Fprintln(p.w, line)
 		return

@@ -30,15 +30,16 @@ const PostTimeout = 1000 * time.Millisecond
 // retry: the simulation already contains the retries. It stops early when
 // ctx is cancelled and returns the stats so far with ctx's error; a request
 // that fails is counted, not returned. progress, when not nil, is called
-// after every request with the number done so far (answered or not), from
+// after every request with the number done so far (answered or not) and how
+// many of those were not answered 200 (another status, or no answer), from
 // the posting goroutines, possibly at once.
-func Post(ctx context.Context, url string, opts Options, concurrency int, progress func(done int64)) (Stats, error) {
+func Post(ctx context.Context, url string, opts Options, concurrency int, progress func(done, failed int64)) (Stats, error) {
 	if concurrency < 1 {
 		concurrency = 1
 	}
 	client := &http.Client{Timeout: PostTimeout}
 	var st Stats
-	var done atomic.Int64
+	var done, failed atomic.Int64
 	var wg sync.WaitGroup
 	work := make(chan []byte)
 	for w := 0; w < concurrency; w++ {
@@ -46,9 +47,12 @@ func Post(ctx context.Context, url string, opts Options, concurrency int, progre
 		go func() {
 			defer wg.Done()
 			for body := range work {
-				post(ctx, client, url, body, &st)
+				ok := post(ctx, client, url, body, &st)
+				if !ok {
+					failed.Add(1)
+				}
 				if progress != nil {
-					progress(done.Add(1))
+					progress(done.Add(1), failed.Load())
 				}
 			}
 		}()
@@ -71,24 +75,26 @@ func Post(ctx context.Context, url string, opts Options, concurrency int, progre
 	return st, nil
 }
 
-func post(ctx context.Context, client *http.Client, url string, body []byte, st *Stats) {
+// post sends one callback and counts its outcome in st; ok: answered 200.
+func post(ctx context.Context, client *http.Client, url string, body []byte, st *Stats) (ok bool) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		atomic.AddInt64(&st.Errors, 1)
-		return
+		return false
 	}
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := client.Do(req)
 	if err != nil {
 		atomic.AddInt64(&st.Errors, 1)
-		return
+		return false
 	}
 	_, _ = io.Copy(io.Discard, resp.Body) // drain so the connection is reused
 	resp.Body.Close()
 	atomic.AddInt64(&st.Sent, 1)
 	if resp.StatusCode == http.StatusOK {
 		atomic.AddInt64(&st.OK, 1)
-	} else {
-		atomic.AddInt64(&st.Rejected, 1)
+		return true
 	}
+	atomic.AddInt64(&st.Rejected, 1)
+	return false
 }

@@ -6,6 +6,8 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"refundledger/ledger/simulate"
@@ -93,6 +95,31 @@ func TestPost(t *testing.T) {
 		}
 		if want := int64(len(simulate.Generate(small))); st.OK != want || st.Sent != want || st.Errors != 0 {
 			t.Fatalf("stats %+v, want %d OK", st, want)
+		}
+	})
+	// progress says how many requests were done and how many of them were
+	// not answered 200, so that a bar can say so while it runs.
+	t.Run("ProgressCountsWhatWasNotAnswered200", func(t *testing.T) {
+		var n atomic.Int64
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if n.Add(1)%3 == 0 {
+				w.WriteHeader(http.StatusServiceUnavailable)
+			}
+		}))
+		defer srv.Close()
+		small := simulate.Options{Seed: 1, Orders: 3}
+		var mu sync.Mutex
+		var lastDone, lastFailed int64
+		st, err := simulate.Post(context.Background(), srv.URL, small, 1, func(done, failed int64) {
+			mu.Lock()
+			defer mu.Unlock()
+			lastDone, lastFailed = max(lastDone, done), max(lastFailed, failed)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Rejected == 0 || lastFailed != st.Rejected+st.Errors || lastDone != st.Sent+st.Errors {
+			t.Fatalf("progress ended at %d done, %d failed; stats %+v", lastDone, lastFailed, st)
 		}
 	})
 }
