@@ -72,25 +72,6 @@ func TestRelayBackfillsWhatANewFoldAdds(t *testing.T) {
 		t.Fatal("the new fold adds nothing to the past: the test shows nothing")
 	}
 
-	requireEveryFactOnce := func(t *testing.T) {
-		t.Helper()
-		got := e.events(t)
-		seen := map[string]bool{}
-		for _, id := range got {
-			if seen[id] {
-				t.Fatalf("fact %s published twice", id)
-			}
-			seen[id] = true
-		}
-		for _, w := range want {
-			if !seen[w.Fact.ID] {
-				t.Fatalf("fact %s (callback %d) never published", w.Fact.ID, w.Seq)
-			}
-		}
-		if len(got) != len(want) {
-			t.Fatalf("%d events for the %d facts of the new outbox", len(got), len(want))
-		}
-	}
 	t.Run("TwoRelaysPublishWhatIsMissingOnce", func(t *testing.T) {
 		// A backfill stopped after its first event, as a crash leaves it.
 		published := map[string]bool{}
@@ -115,7 +96,7 @@ func TestRelayBackfillsWhatANewFoldAdds(t *testing.T) {
 			break
 		}
 		e.relayUntil(t, fresh, len(want), 2)
-		requireEveryFactOnce(t)
+		e.requireExactly(t, want)
 		backfilled := e.eventHeaders(t)[len(oldOutbox):]
 		for i, h := range backfilled {
 			if h[projections.HeaderBackfill] == "" {
@@ -145,7 +126,7 @@ func TestRelayBackfillsWhatANewFoldAdds(t *testing.T) {
 			t.Fatal(err)
 		}
 		e.relayUntil(t, fresh, len(want), 1)
-		requireEveryFactOnce(t)
+		e.requireExactly(t, want)
 		headers := e.eventHeaders(t)
 		if last := headers[len(headers)-1]; last[projections.HeaderBackfill] != "" ||
 			last[projections.HeaderFoldVersion] != strconv.Itoa(ledger.FoldVersion) {
@@ -157,7 +138,7 @@ func TestRelayBackfillsWhatANewFoldAdds(t *testing.T) {
 	})
 	t.Run("ARelayStartedAgainPublishesNothing", func(t *testing.T) {
 		e.relayUntil(t, fresh, len(want), 1)
-		requireEveryFactOnce(t)
+		e.requireExactly(t, want)
 	})
 }
 
@@ -168,16 +149,7 @@ func TestRelayBackfillsWhatANewFoldAdds(t *testing.T) {
 // its outbox.
 func (e *env) oldFoldPublished(t *testing.T) (*projections.Store, string, []projections.OutboxEntry) {
 	t.Helper()
-	if _, err := projections.EnsureEventsStream(context.Background(), e.js, 1); err != nil {
-		t.Fatal(err)
-	}
-	for i := range 20 {
-		e.publish(t, variant(t, i, []string{"refundsuccess", "waitselleragree"}[i%2]))
-	}
-	for _, name := range []string{"1688-order-create.json", "1688-order-pay-success.json"} {
-		e.publish(t, fixture(t, name))
-	}
-	old, _ := e.projectAll(t)
+	old, _ := e.refundsAndOrderProjected(t)
 	oldVersion := strconv.Itoa(ledger.FoldVersion - 1)
 	outbox := e.makeOld(t, old, oldVersion, ledger.FactPostingBooked)
 	e.relayUntil(t, old, len(outbox), 1)

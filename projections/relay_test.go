@@ -73,8 +73,11 @@ func (e *env) relayUntil(t testing.TB, store *projections.Store, want int, relay
 	wg.Wait()
 }
 
-func TestRelay(t *testing.T) {
-	e := mustEnv(t)
+// refundsAndOrderProjected creates the events stream, stores 20 refund
+// callbacks and an order's creation and payment, and folds them into a
+// store; it returns the store and its outbox (nothing published yet).
+func (e *env) refundsAndOrderProjected(t *testing.T) (*projections.Store, []projections.OutboxEntry) {
+	t.Helper()
 	if _, err := projections.EnsureEventsStream(context.Background(), e.js, 1); err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +87,12 @@ func TestRelay(t *testing.T) {
 	for _, name := range []string{"1688-order-create.json", "1688-order-pay-success.json"} {
 		e.publish(t, fixture(t, name))
 	}
-	store, outbox := e.projectAll(t)
+	return e.projectAll(t)
+}
+
+func TestRelay(t *testing.T) {
+	e := mustEnv(t)
+	store, outbox := e.refundsAndOrderProjected(t)
 
 	requireOnce := func(t *testing.T, got []string, want []projections.OutboxEntry) {
 		t.Helper()
