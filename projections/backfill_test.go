@@ -205,8 +205,14 @@ func (e *env) projectUntil(t testing.TB, store *projections.Store, until uint64)
 // startRelay runs a relay on store until the returned function is called.
 func (e *env) startRelay(t *testing.T, store *projections.Store) (stop func()) {
 	t.Helper()
+	return e.startRelayLogger(t, store, quiet())
+}
+
+// startRelayLogger is startRelay with the relay's log going to log.
+func (e *env) startRelayLogger(t *testing.T, store *projections.Store, log *slog.Logger) (stop func()) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &projections.Relay{JS: e.js, Store: func() *projections.Store { return store }, Logger: quiet(), Poll: 5 * time.Millisecond, Batch: 7}
+	r := &projections.Relay{JS: e.js, Store: func() *projections.Store { return store }, Logger: log, Poll: 5 * time.Millisecond, Batch: 7}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -573,17 +579,7 @@ func (e *env) oneMoreRefundAfterTheWindow(t *testing.T, store *projections.Store
 // startRelayLogging is startRelay with the relay's log kept in logs.
 func (e *env) startRelayLogging(t *testing.T, store *projections.Store, logs *syncLog) (stop func()) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	r := &projections.Relay{JS: e.js, Store: func() *projections.Store { return store },
-		Logger: slog.New(slog.NewTextHandler(logs, nil)), Poll: 5 * time.Millisecond, Batch: 7}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if err := r.Run(ctx); err != nil {
-			t.Error(err)
-		}
-	}()
-	return func() { cancel(); <-done }
+	return e.startRelayLogger(t, store, slog.New(slog.NewTextHandler(logs, nil)))
 }
 
 // syncLog is a log written by one goroutine and read by another.
